@@ -147,9 +147,15 @@ const findNodeByPath = (root, path) => {
 
 const tokens = (value) => value.split(/[ \t\r\n]+/).filter((t) => t !== '');
 
+// An XPath 1.0 Number literal with optional surrounding whitespace: what number() accepts. JavaScript's
+// Number() also takes "1e3" and "0x10", which XForms does not, so those count as rejected.
+const XPATH_NUMBER = /^[ \t\r\n]*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)[ \t\r\n]*$/;
+const sameNumber = (given, stored) => XPATH_NUMBER.test(given) && Number(given) === Number(stored);
+
 /**
  * Whether the engine took the value: it stores some values in canonical form (decimal "3" as "3.0",
- * int "07" as "7", select_multiple in choice order), which is not a rejection; anything else is.
+ * int "07" as "7", select_multiple in choice order, geopoint "1 2" as "1.0 2.0"), which is not a
+ * rejection; anything else it changed is.
  */
 const accepted = (type, given, stored) => {
 	if (given === stored) return true;
@@ -157,12 +163,19 @@ const accepted = (type, given, stored) => {
 	switch (type) {
 		case 'int':
 		case 'decimal':
-			return Number(given) === Number(stored);
+			return sameNumber(given, stored);
 		case 'select':
 		case 'rank': {
 			const a = new Set(tokens(given));
 			const b = tokens(stored);
 			return a.size === b.length && b.every((t) => a.has(t));
+		}
+		case 'geopoint':
+		case 'geotrace':
+		case 'geoshape': {
+			const a = given.split(';').map(tokens);
+			const b = stored.split(';').map(tokens);
+			return a.length === b.length && a.every((p, i) => p.length === b[i].length && p.every((t, j) => sameNumber(t, b[i][j])));
 		}
 		default:
 			return false;
