@@ -182,6 +182,24 @@ const accepted = (type, given, stored) => {
 	}
 };
 
+const ANSWERABLE = new Set(['input', 'range', 'select', 'rank', 'trigger', 'upload']);
+
+/**
+ * What the engine holds after an answer. A non-relevant node keeps the value it is given but reads as
+ * "" until it is relevant again, so for those the value is canonicalised the way the engine does it:
+ * a select keeps the choices that exist, in choice order; other types go through the node's codec.
+ */
+const storedValue = (node, value) => {
+	if (node.currentState.relevant) return node.currentState.instanceValue;
+	if (node.nodeType === 'select' || node.nodeType === 'rank') {
+		const given = new Set(node.nodeType === 'select' && node.selectType === 'select1' ? [value] : tokens(value));
+		const kept = node.currentState.valueOptions.map((o) => o.value).filter((v) => given.has(v));
+		return node.nodeType === 'rank' ? tokens(value).filter((v) => kept.includes(v)).join(' ') : kept.join(' ');
+	}
+	if (node.nodeType === 'trigger' || node.nodeType === 'upload') return value;
+	return node.decodeInstanceValue(value);
+};
+
 const setLeaf = (node, value) => {
 	switch (node.nodeType) {
 		case 'input':
@@ -228,8 +246,12 @@ export const applyAnswers = (root, answers) => {
 				({ node, path } = found);
 			}
 			const type = typeOf(node);
+			if (node.currentState.readonly && ANSWERABLE.has(node.nodeType)) {
+				// The engine itself throws on writes to a read-only field; say so plainly.
+				throw new AnswerError('readonly', `${path} is read-only now`);
+			}
 			setLeaf(node, value);
-			const stored = node.currentState.instanceValue;
+			const stored = storedValue(node, value);
 			if (!accepted(type, value, stored)) {
 				throw new AnswerError(
 					'invalid-value',
