@@ -187,28 +187,32 @@ impl Context for Doc {
         context: usize,
         out: &mut NodeSet<usize>,
     ) -> Result<(), EvalError> {
-        let all: Vec<usize> = (0..self.nodes.len())
-            .filter(|&i| {
-                self.nodes[i].name == name && self.root(i) == 0 && self.nodes[i].parent.is_some()
-            })
-            .collect();
-        if all.is_empty() {
+        // Written without temporary collections so the no-allocation test measures the
+        // evaluator, not this fixture.
+        let is_match = |i: usize| {
+            self.nodes[i].name == name && self.nodes[i].parent.is_some() && self.root(i) == 0
+        };
+        let total = (0..self.nodes.len()).filter(|&i| is_match(i)).count();
+        if total == 0 {
             return Err(EvalError::Context(format!("no question named {name}")));
         }
-        let mut anc = self.nodes[context].parent;
-        while let Some(a) = anc {
-            let inside: Vec<usize> = all
-                .iter()
-                .copied()
-                .filter(|&n| self.nodes[n].parent == Some(a))
-                .collect();
-            if !inside.is_empty() && a != 1 && all.len() > 1 {
-                out.extend(inside);
-                return Ok(());
+        if total > 1 {
+            let mut anc = self.nodes[context].parent;
+            while let Some(a) = anc {
+                if a != 1 && self.nodes[a].children.iter().any(|&c| is_match(c)) {
+                    out.extend(
+                        self.nodes[a]
+                            .children
+                            .iter()
+                            .copied()
+                            .filter(|&c| is_match(c)),
+                    );
+                    return Ok(());
+                }
+                anc = self.nodes[a].parent;
             }
-            anc = self.nodes[a].parent;
         }
-        out.extend(all);
+        out.extend((0..self.nodes.len()).filter(|&i| is_match(i)));
         Ok(())
     }
 
