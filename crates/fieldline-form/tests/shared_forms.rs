@@ -184,3 +184,32 @@ fn instance_trees_match_pyxform_xforms() {
     assert!(compared >= 40, "compared only {compared} forms");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn fieldline_kap_form_summary_and_serde_round_trip() {
+    let path = shared_forms().join("fieldline/safe_migration_kap.xlsx");
+    let form = load(&path).unwrap();
+    let s = form.summary();
+    assert_eq!(s.form_id, "safe_migration_kap");
+    assert_eq!(s.version.as_deref(), Some("2026112201"));
+    assert_eq!(s.title, "Safe migration KAP survey");
+    assert!(s.languages.len() >= 2, "{:?}", s.languages);
+    assert_eq!(s.repeats, 1);
+    assert!(!s.indicators.is_empty());
+    let json = serde_json::to_string(&form).unwrap();
+    let back: Form = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, form);
+}
+
+#[test]
+fn legacy_xls_named_xlsx_is_read_by_content() {
+    let path =
+        shared_forms().join("public/odk-web-forms/ifrc-distribution-site-assessment-v1.xlsx");
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(
+        fieldline_form::detect_format(&bytes),
+        Some(fieldline_form::Format::Xls)
+    );
+    let form = load(&path).unwrap();
+    assert!(form.leaves().count() > 20);
+}
