@@ -1,0 +1,19 @@
+//! Where Fieldline keeps its files when not told otherwise.
+
+use std::path::PathBuf;
+
+/// `$FIELDLINE_DATA_DIR`, else `$XDG_DATA_HOME/fieldline`, else `~/.local/share/fieldline`, else
+/// `./fieldline-data` on a machine without a home directory.
+pub fn default_data_dir() -> PathBuf {
+    let env = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(dir) = env("FIELDLINE_DATA_DIR") {
+        return dir.into();
+    }
+    if let Some(dir) = env("XDG_DATA_HOME") {
+        return PathBuf::from(dir).join("fieldline");
+    }
+    if let Some(home) = env("HOME") {
+        return PathBuf::from(home).join(".local/share/fieldline");
+    }
+    PathBuf::from("fieldline-data")
+}

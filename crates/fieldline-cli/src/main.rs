@@ -1,0 +1,34 @@
+//! `fieldline`: one command for everything that is not the field app.
+
+mod data_dir;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Fieldline: offline-first baseline and endline surveys for anti-trafficking awareness campaigns.
+#[derive(Parser)]
+#[command(name = "fieldline", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the campaign server: the sync API for devices and the dashboard for managers.
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FIELDLINE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+    }
+}

@@ -1,0 +1,60 @@
+//! `fieldline serve`
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use fieldline_server::{Database, DatabaseUrl, Server};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Database URL: sqlite:PATH. Default: sqlite:DATA_DIR/server.sqlite3
+    #[arg(long, env = "FIELDLINE_DB")]
+    db: Option<String>,
+    /// Address to listen on; port 0 picks a free port and prints it.
+    #[arg(long, env = "FIELDLINE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory for the server's files. Default: $FIELDLINE_DATA_DIR, else ~/.local/share/fieldline
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let data_dir = args
+        .data_dir
+        .unwrap_or_else(crate::data_dir::default_data_dir);
+    let url: DatabaseUrl = match &args.db {
+        Some(url) => url.parse()?,
+        None => DatabaseUrl::Sqlite(data_dir.join("server.sqlite3")),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let database = Database::open(&url).await?;
+        let server = Server::bind(args.listen, database).await?;
+        // Scripts and tests read this line to learn the address (useful with port 0).
+        println!(
+            "Fieldline server listening on http://{}",
+            server.local_addr()
+        );
+        tracing::info!(database = %url, "serving");
+        server.run(shutdown_signal()).await?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("a SIGTERM handler can be installed");
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

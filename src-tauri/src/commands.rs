@@ -1,0 +1,45 @@
+//! Tauri commands: the only way the UI reaches the device store. Each returns the API's `AppError`
+//! on failure, whose message the UI shows as it is.
+
+use fieldline_app_api::{AppError, DeviceProfile};
+use fieldline_device_store::{DeviceStore, StoreError};
+use tauri::State;
+
+use crate::AppState;
+
+fn with_store<T>(
+    state: &State<'_, AppState>,
+    action: impl FnOnce(&DeviceStore) -> Result<T, StoreError>,
+) -> Result<T, AppError> {
+    let store = state
+        .store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    action(&store).map_err(|err| AppError {
+        message: err.to_string(),
+    })
+}
+
+fn to_api(profile: fieldline_device_store::DeviceProfile) -> DeviceProfile {
+    DeviceProfile {
+        device_id: profile.device_id,
+        username: profile.username,
+        server_url: profile.server_url,
+        database_path: profile.database_path.display().to_string(),
+    }
+}
+
+#[tauri::command]
+pub fn device_profile(state: State<'_, AppState>) -> Result<DeviceProfile, AppError> {
+    with_store(&state, |store| store.profile().map(to_api))
+}
+
+/// Saves the enumerator's name and answers with the profile as read back from the database, so the
+/// screen shows what was stored rather than what was typed.
+#[tauri::command]
+pub fn set_username(state: State<'_, AppState>, name: String) -> Result<DeviceProfile, AppError> {
+    with_store(&state, |store| {
+        store.set_username(&name)?;
+        store.profile().map(to_api)
+    })
+}

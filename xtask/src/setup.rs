@@ -1,0 +1,178 @@
+//! Installs what a task needs and is missing; skips what is present. Each check is cheap, so a warm
+//! machine pays a second or two, and a fresh Debian machine gets everything from the package
+//! registries alone (no prebuilt binaries from elsewhere).
+
+use std::process::Command;
+
+use anyhow::{bail, Context as _};
+
+use crate::process::{done, on_path, output_of, run, run_command, step};
+
+/// Debian packages to build the Tauri app (WebKitGTK and friends) and the bundled C code.
+const APT_BUILD: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libssl-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libsoup-3.0-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libxdo-dev",
+    "file",
+];
+
+/// Debian packages the end-to-end tests drive: a virtual display, the webview's WebDriver, and
+/// Chromium with its driver for the dashboard.
+const APT_TEST: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "chromium",
+    "chromium-driver",
+];
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// What a task needs installed.
+pub struct Need {
+    test_tools: bool,
+}
+
+impl Need {
+    /// Enough to build the UI bundle, the app and the server.
+    pub fn build() -> Self {
+        Self { test_tools: false }
+    }
+
+    /// Everything `cargo xtask test` drives as well.
+    pub fn test() -> Self {
+        Self { test_tools: true }
+    }
+}
+
+pub fn ensure(need: &Need) -> anyhow::Result<()> {
+    let mut packages = APT_BUILD.to_vec();
+    if need.test_tools {
+        packages.extend_from_slice(APT_TEST);
+    }
+    ensure_apt_packages(&packages)?;
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen()?;
+    if need.test_tools {
+        ensure_cargo_tool("tauri-driver", &["install", "tauri-driver", "--locked"])?;
+    }
+    Ok(())
+}
+
+fn ensure_apt_packages(packages: &[&str]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|package| !apt_installed(package))
+        .collect();
+    if missing.is_empty() {
+        println!("==> Debian packages: all {} present", packages.len());
+        return Ok(());
+    }
+    if !on_path("apt-get") {
+        bail!(
+            "missing system packages {} and no apt-get here: install them with your system's package manager",
+            missing.join(" ")
+        );
+    }
+    let started = step(&format!(
+        "Debian packages: installing {}",
+        missing.join(" ")
+    ));
+    let sudo = !is_root();
+    let apt = |args: &[&str]| {
+        let mut command = if sudo {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        } else {
+            Command::new("apt-get")
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run_command(&mut command)
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    apt(&install)?;
+    done(started);
+    Ok(())
+}
+
+fn apt_installed(package: &str) -> bool {
+    output_of("dpkg-query", &["-W", "-f=${Status}", package])
+        .is_some_and(|status| status.ends_with("install ok installed"))
+}
+
+fn is_root() -> bool {
+    output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
+}
+
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        println!("==> rust target {WASM_TARGET}: present");
+        return Ok(());
+    }
+    let started = step(&format!("rust target {WASM_TARGET}: installing"));
+    run("rustup", ["target", "add", WASM_TARGET])?;
+    done(started);
+    Ok(())
+}
+
+/// wasm-bindgen's CLI must match the `wasm-bindgen` crate in Cargo.lock exactly, or the generated
+/// glue and the wasm disagree at run time.
+fn ensure_wasm_bindgen() -> anyhow::Result<()> {
+    let wanted = locked_version("wasm-bindgen")?;
+    let present = output_of("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if present.split_whitespace().nth(1) == Some(wanted.as_str()) {
+        println!("==> wasm-bindgen-cli {wanted}: present");
+        return Ok(());
+    }
+    let started = step(&format!(
+        "wasm-bindgen-cli {wanted}: installing (a few minutes, once)"
+    ));
+    // Not --locked: the CLI's own lockfile pins a webpki-roots release the registry no longer serves.
+    run(
+        "cargo",
+        ["install", "wasm-bindgen-cli", "--version", &wanted],
+    )?;
+    done(started);
+    Ok(())
+}
+
+fn ensure_cargo_tool(binary: &str, install: &[&str]) -> anyhow::Result<()> {
+    if on_path(binary) {
+        println!("==> {binary}: present");
+        return Ok(());
+    }
+    let started = step(&format!("{binary}: installing"));
+    run("cargo", install)?;
+    done(started);
+    Ok(())
+}
+
+/// The version of `package` recorded in Cargo.lock.
+pub fn locked_version(package: &str) -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(crate::workspace_root().join("Cargo.lock"))
+        .context("cannot read Cargo.lock")?;
+    let needle = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == needle {
+            if let Some(version) = lines
+                .next()
+                .and_then(|next| next.trim().strip_prefix("version = \""))
+            {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no {package}: run `cargo generate-lockfile`")
+}

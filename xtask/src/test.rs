@@ -1,0 +1,69 @@
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+
+use std::{process::Command, time::Instant};
+
+use crate::{
+    process::{done, run, run_command, step},
+    setup, ui_bundle,
+};
+
+pub fn test() -> anyhow::Result<()> {
+    let started = Instant::now();
+    setup::ensure(&setup::Need::test())?;
+    // The app embeds the UI bundle at compile time, so it comes before anything builds the app.
+    ui_bundle::build()?;
+
+    let at = step("cargo fmt --check");
+    run("cargo", ["fmt", "--all", "--", "--check"])?;
+    done(at);
+
+    let at = step("cargo clippy --all-targets -D warnings");
+    run(
+        "cargo",
+        [
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    done(at);
+
+    let at = step("unit and integration tests");
+    run(
+        "cargo",
+        ["test", "--workspace", "--exclude", "fieldline-e2e"],
+    )?;
+    done(at);
+
+    let at = step("end-to-end: build the field app and the server");
+    run(
+        "cargo",
+        [
+            "build",
+            "--package",
+            "fieldline-app",
+            "--package",
+            "fieldline-cli",
+        ],
+    )?;
+    done(at);
+
+    let at = step("end-to-end: field app under Xvfb, dashboard in headless Chromium");
+    let bin = crate::target_dir().join("debug");
+    run_command(
+        Command::new("cargo")
+            .args(["test", "--package", "fieldline-e2e"])
+            .env("FIELDLINE_APP_BIN", bin.join("fieldline-app"))
+            .env("FIELDLINE_BIN", bin.join("fieldline")),
+    )?;
+    done(at);
+
+    println!(
+        "All checks passed in {:.0} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
