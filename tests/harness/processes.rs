@@ -139,6 +139,9 @@ impl TauriDriver {
                 .stderr(Stdio::null()),
         )?;
         wait_for_port(&mut driver, port)?;
+        // tauri-driver listens before the WebKitWebDriver it launched does; a session requested in
+        // between fails at once. Wait for both.
+        wait_for_port(&mut driver, native_port)?;
         Ok(Self {
             port,
             _driver: driver,
