@@ -32,7 +32,7 @@ const APT_TEST: &[&str] = &[
     "chromium-driver",
 ];
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// What a task needs installed.
 pub struct Need {
@@ -61,7 +61,63 @@ pub fn ensure(need: &Need) -> anyhow::Result<()> {
     ensure_wasm_bindgen()?;
     if need.test_tools {
         ensure_cargo_tool("tauri-driver", &["install", "tauri-driver", "--locked"])?;
+        ensure_odk_engine()?;
     }
+    Ok(())
+}
+
+/// Where the conformance test and the benchmark drive ODK's form engine in Node.
+pub const ODK_ENGINE_DIR: &str = "tests/conformance/odk-engine";
+
+/// The engine's README asks for Node 20.19 or later (it runs ODK's engine with jsdom).
+const NODE_MIN: (u32, u32) = (20, 19);
+
+/// Installs ODK's engine and jsdom with `npm ci` (exactly package-lock.json) when node_modules is
+/// missing or older than the lockfile. Node is not installed here: it must come from the system.
+pub fn ensure_odk_engine() -> anyhow::Result<()> {
+    let how = "install Node.js 20.19+ and npm, on Debian: `sudo apt-get install nodejs npm`";
+    let version =
+        output_of("node", &["--version"]).with_context(|| format!("node is missing: {how}"))?;
+    let mut parts = version.trim().trim_start_matches('v').split('.');
+    let mut next = || {
+        parts
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let found = (next(), next());
+    if found < NODE_MIN {
+        bail!(
+            "node {} is too old for ODK's engine (needs {}.{}+): {how}",
+            version.trim(),
+            NODE_MIN.0,
+            NODE_MIN.1
+        );
+    }
+    if !on_path("npm") {
+        bail!("npm is missing: {how}");
+    }
+    let dir = crate::workspace_root().join(ODK_ENGINE_DIR);
+    let modified =
+        |path: std::path::PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let lock = modified(dir.join("package-lock.json"))
+        .with_context(|| format!("{ODK_ENGINE_DIR}/package-lock.json is missing"))?;
+    // npm ci writes node_modules/.package-lock.json last, so its time says when it finished.
+    let installed = modified(dir.join("node_modules/.package-lock.json"));
+    if installed.is_some_and(|installed| installed >= lock) {
+        println!(
+            "==> ODK engine (node {}): node_modules up to date",
+            version.trim()
+        );
+        return Ok(());
+    }
+    let started = step(&format!("ODK engine: npm ci in {ODK_ENGINE_DIR}"));
+    run_command(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir),
+    )?;
+    done(started);
     Ok(())
 }
 
@@ -114,7 +170,7 @@ fn is_root() -> bool {
     output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
-fn ensure_wasm_target() -> anyhow::Result<()> {
+pub fn ensure_wasm_target() -> anyhow::Result<()> {
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if installed.lines().any(|line| line.trim() == WASM_TARGET) {
         println!("==> rust target {WASM_TARGET}: present");
