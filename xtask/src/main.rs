@@ -1,9 +1,11 @@
-//! `cargo xtask`: the project's two front doors (`run`, `test`) and the chores behind them.
+//! `cargo xtask`: the project's two front doors (`run`, `test`), the benchmark (`bench`) and the
+//! chores behind them.
 //!
 //! Every command installs what it needs and is missing (Debian packages, the wasm target,
 //! wasm-bindgen-cli, tauri-driver) and skips what is present, printing one line per step, so a fresh
 //! Debian machine needs nothing but this repository and a Rust toolchain.
 
+mod bench;
 mod process;
 mod run;
 mod setup;
@@ -29,6 +31,8 @@ enum Task {
     Test,
     /// Install the missing tools and build the UI bundle into ui/dist.
     Ui,
+    /// Time the form engine (native, wasm) against ODK's engine on whova; writes BENCHMARKS.md.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,6 +45,7 @@ fn main() -> anyhow::Result<()> {
             setup::ensure(&setup::Need::build())?;
             ui_bundle::build()
         }
+        Task::Bench(args) => bench::bench(args),
     }
 }
 

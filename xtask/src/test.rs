@@ -51,7 +51,10 @@ pub fn test() -> anyhow::Result<()> {
     )?;
     done(at);
 
-    let at = step("end-to-end: field app under Xvfb, dashboard in headless Chromium");
+    // fieldline-e2e also holds the form-engine conformance test against ODK's engine (Node).
+    let at = step(
+        "end-to-end: field app under Xvfb, dashboard in headless Chromium, form engine against ODK's",
+    );
     let bin = crate::target_dir().join("debug");
     run_command(
         Command::new("cargo")
