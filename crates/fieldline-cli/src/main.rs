@@ -1,7 +1,10 @@
 //! `fieldline`: one command for everything that is not the field app.
 
 mod data_dir;
+mod form;
 mod serve;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -17,9 +20,11 @@ struct Cli {
 enum Command {
     /// Run the campaign server: the sync API for devices and the dashboard for managers.
     Serve(serve::ServeArgs),
+    /// Form tools: check an XLSForm, or replay answers through the form engine.
+    Form(form::FormArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -29,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Form(args) => form::run(args),
     }
 }

@@ -24,6 +24,7 @@ mod fields;
 mod form;
 mod headers;
 mod indicators;
+pub mod instance;
 mod model;
 mod problems;
 mod select;
