@@ -43,6 +43,15 @@ impl ValueKind {
             QuestionType::SelectMultiple => ValueKind::Select,
             QuestionType::Rank => ValueKind::Rank,
             QuestionType::Acknowledge | QuestionType::Trigger => ValueKind::Acknowledge,
+            // pyxform binds a range as decimal when a bound or the step has a fraction.
+            QuestionType::Range
+                if ["start", "end", "step"]
+                    .iter()
+                    .filter_map(|k| node.parameters.get(*k))
+                    .any(|v| v.contains('.')) =>
+            {
+                ValueKind::Decimal
+            }
             _ => match q.data_type() {
                 DataType::Int => ValueKind::Int,
                 DataType::Decimal => ValueKind::Decimal,

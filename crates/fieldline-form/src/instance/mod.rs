@@ -242,7 +242,8 @@ impl Instance {
             .unwrap_or_default()
     }
 
-    /// Metadata values, set once when the instance is created (as ODK's preloads).
+    /// Metadata values, set once when the instance is created (as ODK's preloads), except
+    /// `end`, which is set when finalizing.
     fn preload(&mut self, created: &[u32]) {
         for &n in created {
             let def = self.nodes[n as usize].def as DefId;
@@ -250,6 +251,8 @@ impl Instance {
                 continue;
             };
             let value = match (kind.as_str(), params.as_str()) {
+                // ODK fills `end` when the form is finalized (see `finalize_time`).
+                ("timestamp", "end") => continue,
                 ("timestamp", _) => self.eval_source("now()", n),
                 ("date", _) => self.eval_source("today()", n),
                 ("uid", _) => self.eval_source("concat('uuid:', uuid())", n),

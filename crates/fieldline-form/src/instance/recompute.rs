@@ -160,8 +160,13 @@ impl Instance {
             Kind::Count => {
                 for (repeat, c) in &d.counts {
                     let n = self.eval_number(c, node);
-                    let want = if n.is_finite() && n > 0.0 {
-                        (n.trunc() as usize).min(MAX_REPEAT_COUNT)
+                    // ODK keeps the current instances while the count is blank (NaN), e.g.
+                    // while the question giving it is unanswered or not relevant.
+                    if n.is_nan() {
+                        continue;
+                    }
+                    let want = if n > 0.0 {
+                        (n.trunc().min(MAX_REPEAT_COUNT as f64)) as usize
                     } else {
                         0
                     };
