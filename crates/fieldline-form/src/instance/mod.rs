@@ -218,7 +218,7 @@ impl Instance {
             .filter(|&n| self.question_type(n) == Some(QuestionType::End))
             .collect();
         for n in ends {
-            let v = self.eval_source("now()", n);
+            let v = three_digit_millis(&self.eval_source("now()", n));
             self.store(
                 n,
                 plan_kind(&self.plan, self.nodes[n as usize].def).normalize(&v),
@@ -253,7 +253,7 @@ impl Instance {
             let value = match (kind.as_str(), params.as_str()) {
                 // ODK fills `end` when the form is finalized (see `finalize_time`).
                 ("timestamp", "end") => continue,
-                ("timestamp", _) => self.eval_source("now()", n),
+                ("timestamp", _) => three_digit_millis(&self.eval_source("now()", n)),
                 ("date", _) => self.eval_source("today()", n),
                 ("uid", _) => self.eval_source("concat('uuid:', uuid())", n),
                 ("property", "deviceid") => self.env.device_id.clone(),
@@ -266,6 +266,21 @@ impl Instance {
             self.nodes[n as usize].value = value;
         }
     }
+}
+
+/// ODK writes timestamps with exactly three fraction digits (`10:00:00.500`, not `.5`).
+fn three_digit_millis(stamp: &str) -> String {
+    let Some(dot) = stamp.find('.') else {
+        return stamp.to_string();
+    };
+    let digits = stamp[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let mut out = stamp[..dot + 1 + digits.min(3)].to_string();
+    out.extend(std::iter::repeat_n('0', 3usize.saturating_sub(digits)));
+    out.push_str(&stamp[dot + 1 + digits..]);
+    out
 }
 
 fn plan_kind(plan: &Plan, def: u32) -> ValueKind {
