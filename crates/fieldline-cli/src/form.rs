@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use fieldline_form::instance::{odk_default_language, AnswerError, Environment, Instance};
 use fieldline_form::{Attachments, Form};
@@ -136,52 +136,50 @@ fn list(items: &[String]) -> String {
     }
 }
 
-/// `{"k": "v"}` or `[["k", "v"], ...]`, in order.
+/// `{"k": "v"}` or `[["k", "v"], ...]`, in the order written (a JSON object's entries are
+/// visited in file order, which `serde_json::Value` would not keep).
 fn read_answers(path: &Path) -> Result<Vec<(String, String)>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    let pairs = match value {
-        serde_json::Value::Object(map) => map
-            .into_iter()
-            .map(|(k, v)| (k, v))
-            .collect::<Vec<_>>(),
-        serde_json::Value::Array(items) => {
-            let mut out = Vec::new();
-            for (i, item) in items.into_iter().enumerate() {
-                match item {
-                    serde_json::Value::Array(mut kv) if kv.len() == 2 => {
-                        let v = kv.pop().unwrap_or_default();
-                        match kv.pop() {
-                            Some(serde_json::Value::String(k)) => out.push((k, v)),
-                            _ => bail!("{}: answer {i}: the key must be a string", path.display()),
-                        }
-                    }
-                    other => bail!(
-                        "{}: answer {i}: expected [\"key\", \"value\"], got {other}",
-                        path.display()
-                    ),
-                }
-            }
-            out
+    let answers: Answers = serde_json::from_str(&text)
+        .with_context(|| format!("{}: cannot read the answers", path.display()))?;
+    Ok(answers.0)
+}
+
+struct Answers(Vec<(String, String)>);
+
+impl<'de> serde::Deserialize<'de> for Answers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(AnswersVisitor)
+    }
+}
+
+struct AnswersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AnswersVisitor {
+    type Value = Answers;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(
+            "an object {\"key\": \"value\"} or an array [[\"key\", \"value\"], ...] of XForm strings",
+        )
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Answers, A::Error> {
+        let mut out = Vec::new();
+        while let Some(pair) = map.next_entry::<String, String>()? {
+            out.push(pair);
         }
-        _ => bail!(
-            "{}: answers must be an object {{\"key\": \"value\"}} or an array [[\"key\", \"value\"], ...]",
-            path.display()
-        ),
-    };
-    pairs
-        .into_iter()
-        .enumerate()
-        .map(|(i, (k, v))| match v {
-            serde_json::Value::String(s) => Ok((k, s)),
-            other => bail!(
-                "{}: answer {i} ({k}): the value must be an XForm string, got {other}",
-                path.display()
-            ),
-        })
-        .collect()
+        Ok(Answers(out))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Answers, A::Error> {
+        let mut out = Vec::new();
+        while let Some(pair) = seq.next_element::<(String, String)>()? {
+            out.push(pair);
+        }
+        Ok(Answers(out))
+    }
 }
 
 fn eval(file: &Path, answers_path: &Path, json: bool) -> Result<ExitCode> {

@@ -120,6 +120,10 @@ fn eval_reports_rejected_answers_and_exits_2() {
     assert!(err.contains("atlantis"), "{err}");
     assert!(err.contains("\"ward\": invalid-value"), "{err}");
     assert!(err.contains("\"nosuch\": unknown-key"), "{err}");
+    // Object keys apply in the order written.
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines[0].contains("answer 0 \"province\""), "{err}");
+    assert!(lines[2].contains("answer 2 \"nosuch\""), "{err}");
     // The leaves are printed anyway, as ODK's engine left them.
     assert_eq!(leaf(&leaves, "/data/province")["value"], "");
 }
