@@ -72,6 +72,9 @@ enum Allowed {
 const SEQUENCE_LEAVES: f64 = 12_000.0;
 const MAX_SEQUENCES: usize = 300;
 const MIN_SEQUENCES: usize = 25;
+/// Seconds of `fieldline form eval` per form, at most, and the fewest sequences that leaves.
+const FIELDLINE_SECONDS: f64 = 5.0;
+const MIN_SLOW_SEQUENCES: usize = 5;
 /// Answers per sequence, at most.
 const MAX_ANSWERS: usize = 120;
 /// Failing sequences shrunk and printed in full; the others are counted.
@@ -100,7 +103,9 @@ fn fieldline_agrees_with_odk_on_every_leaf() -> anyhow::Result<()> {
     let empty = (0..cases.len()).map(|case| job(&cases, case, 0)).collect();
     let mut compared_forms = Vec::new();
     let mut totals = Totals::default();
-    for (job, verdict, elapsed) in run::run_all(&mut workers, &cases, empty) {
+    let mut fieldline_cost = vec![Duration::ZERO; cases.len()];
+    for (job, verdict, elapsed, fieldline) in run::run_all(&mut workers, &cases, empty) {
+        fieldline_cost[job.case] = fieldline;
         let case = &cases[job.case];
         let allowed = ALLOWED.iter().find(|(name, _, _)| *name == case.name);
         match (&verdict, allowed.map(|a| a.1)) {
@@ -130,7 +135,7 @@ fn fieldline_agrees_with_odk_on_every_leaf() -> anyhow::Result<()> {
     let jobs: Vec<Job> = order
         .iter()
         .flat_map(|&case| {
-            let count = ((sequences_for(&cases[case]) as f64 * scale).round() as usize).max(1);
+            let count = sequences_for(&cases[case], fieldline_cost[case], scale);
             (1..count).map(move |index| (case, index))
         })
         .map(|(case, index)| job(&cases, case, index))
@@ -141,51 +146,49 @@ fn fieldline_agrees_with_odk_on_every_leaf() -> anyhow::Result<()> {
         compared_forms.len(),
         workers.len()
     );
-    for (job, verdict, elapsed) in run::run_all(&mut workers, &cases, jobs) {
+    for (job, verdict, elapsed, _) in run::run_all(&mut workers, &cases, jobs) {
         totals.record(&cases[job.case], &job, verdict, elapsed, &mut problems);
     }
+    say!(
+        "conformance: sequences done after {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 
-    // Shrink and report the first few failures; count the rest.
+    // Each distinct difference (form, leaf, field) once: the first few shrunk and shown in
+    // full, the others in a line each.
     let report_dir = fieldline_e2e::artifact_dir()?.with_file_name("conformance");
-    for (case, index, answers, diff) in totals.failures.iter().take(SHRUNK) {
+    let mut kinds: Vec<(usize, &Difference, usize, usize)> = Vec::new();
+    for (n, (case, _, _, diff)) in totals.failures.iter().enumerate() {
+        match kinds
+            .iter_mut()
+            .find(|k| totals.failures[k.2].0 == *case && k.1.same_kind(diff))
+        {
+            Some(kind) => kind.3 += 1,
+            None => kinds.push((*case, diff, n, 1)),
+        }
+    }
+    for (shown, (case, diff, first, count)) in kinds.iter().enumerate() {
+        let (_, index, answers, _) = &totals.failures[*first];
         let case = &cases[*case];
-        let shrunk = compare::shrink(answers, 150, |candidate| {
-            match run::judge(case, workers[0].run(case, candidate)) {
-                Verdict::Differ { diff: d, .. } => d.same_kind(diff),
-                _ => false,
-            }
-        });
-        // The shrunk sequence's own difference (the same leaf and field) is the one to show.
-        let shown = match run::judge(case, workers[0].run(case, &shrunk)) {
-            Verdict::Differ { diff, .. } => diff,
-            _ => diff.clone(),
-        };
-        let note = format!(
-            "sequence {index}, seed {:#x}",
-            generate::seed_of(&case.name, *index)
-        );
-        let file = report_dir.join(format!("{}-{index}.json", case.name.replace('/', "-")));
-        std::fs::create_dir_all(&report_dir)?;
-        std::fs::write(&file, engines::answers_json(&shrunk).to_string())?;
+        if shown >= SHRUNK {
+            problems.push(format!(
+                "{}: leaf {} differs in {} in {count} sequence(s), e.g. sequence {index}: ODK {} / Fieldline {}",
+                case.name,
+                diff.path,
+                diff.what,
+                diff.odk.get(&diff.what).unwrap_or(&diff.odk),
+                diff.fieldline.get(&diff.what).unwrap_or(&diff.fieldline)
+            ));
+            continue;
+        }
+        let report = run::reproduce(&mut workers[0], case, *index, answers, diff, &report_dir)?;
         problems.push(format!(
-            "{}  replay: {}\n          node {}/odk-eval.mjs {} {} --media {}\n",
-            compare::describe(&case.name, &note, &shrunk, &shown),
-            workers[0].command_line(case, &file),
-            odk_dir.display(),
-            case.xform_path.display(),
-            file.display(),
-            case.media().display(),
+            "{report}  ({count} failing sequence(s) of this kind)\n"
         ));
     }
     drop(workers);
 
     totals.print(&cases, started.elapsed());
-    if totals.failures.len() > SHRUNK {
-        problems.push(format!(
-            "... and {} more failing sequences (see the table)",
-            totals.failures.len() - SHRUNK
-        ));
-    }
     anyhow::ensure!(
         problems.is_empty(),
         "Fieldline and ODK's engine disagree:\n\n{}",
@@ -205,9 +208,21 @@ fn job(cases: &[Case], case: usize, index: usize) -> Job {
     }
 }
 
-fn sequences_for(case: &Case) -> usize {
-    let count = SEQUENCE_LEAVES / case.xform.leaf_count.max(1) as f64;
-    (count as usize).clamp(MIN_SEQUENCES, MAX_SEQUENCES)
+/// Sequences per form: up to 300, fewer as ODK's side grows with the form's leaves, and fewer
+/// when `fieldline form eval` is slow on it (its first run, which loads the form, took `fieldline`).
+fn sequences_for(case: &Case, fieldline: Duration, scale: f64) -> usize {
+    let by_leaves = (SEQUENCE_LEAVES / case.xform.leaf_count.max(1) as f64) as usize;
+    let by_leaves = by_leaves.clamp(MIN_SEQUENCES, MAX_SEQUENCES);
+    let by_fieldline = (FIELDLINE_SECONDS / fieldline.as_secs_f64().max(1e-3)) as usize;
+    let count = by_leaves.min(by_fieldline.max(MIN_SLOW_SEQUENCES));
+    if count < by_leaves {
+        say!(
+            "  {}: {count} sequences, not {by_leaves}: `fieldline form eval` took {:.2} s on it",
+            case.name,
+            fieldline.as_secs_f64()
+        );
+    }
+    ((count as f64 * scale).round() as usize).max(1)
 }
 
 #[derive(Default)]

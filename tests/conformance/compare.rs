@@ -7,9 +7,11 @@ use serde_json::Value;
 
 use super::{engines::Answers, xform::without_positions};
 
-/// The fields of a leaf both engines must agree on (`value` is skipped for unstable leaves).
+/// The fields of a leaf both engines must agree on (`value` is skipped for unstable leaves). Not
+/// `type`: Fieldline prints the XLSForm type (`select_multiple`), the harness the XForm control
+/// or bind type (`select`); the path already fixes which leaf it is.
 const FIELDS: &[&str] = &[
-    "name", "type", "relevant", "required", "readonly", "value", "valid", "message",
+    "relevant", "required", "readonly", "value", "valid", "message",
 ];
 
 /// The first disagreement in one sequence.
@@ -93,27 +95,42 @@ pub fn compare(
 }
 
 /// Whether both engines reported the same answers as not taken. Fieldline reports on stderr and
-/// exits 2; when its lines name the answer (`answer N`, as ODK's single mode does), the indices
-/// must match too.
-pub fn compare_rejections(odk: &[usize], exit: i32, stderr: &str) -> Option<Difference> {
+/// exits 2; its lines name the answer (`answer N`, 0-based, as ODK's single mode does), so the
+/// indices must match. The difference names the first answer only one engine reported.
+pub fn compare_rejections(
+    answers: &Answers,
+    odk: &[usize],
+    exit: i32,
+    stderr: &str,
+) -> Option<Difference> {
     let fieldline: BTreeSet<usize> = stderr
         .lines()
         .filter_map(|line| {
-            let rest = &line[line.find("answer ")? + 7..];
+            let rest = &line[line.find(": answer ")? + 9..];
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             digits.parse().ok()
         })
         .collect();
     let odk: BTreeSet<usize> = odk.iter().copied().collect();
-    let agree = match fieldline.is_empty() {
-        true => odk.is_empty() == (exit == 0),
-        false => odk == fieldline && exit == 2,
+    let reported = exit == 2;
+    if odk == fieldline && reported != odk.is_empty() {
+        return None;
+    }
+    let only = odk.symmetric_difference(&fieldline).next().copied();
+    let (key, value) = only
+        .and_then(|i| answers.get(i))
+        .map_or(("", ""), |(k, v)| (k.as_str(), v.as_str()));
+    let said = |set: &BTreeSet<usize>| match only {
+        Some(i) if set.contains(&i) => format!("answer {i} ({key:?} = {value:?}) not taken"),
+        Some(i) => format!("answer {i} ({key:?} = {value:?}) taken"),
+        None => format!("{set:?}"),
     };
-    (!agree).then(|| Difference {
-        path: String::new(),
-        what: "answers reported as not taken".to_owned(),
-        odk: Value::from(format!("{odk:?}")),
-        fieldline: Value::from(format!("exit {exit}, stderr: {}", stderr.trim())),
+    Some(Difference {
+        path: key.to_owned(),
+        // Not the index: shrinking moves the answer, and it is still the same difference.
+        what: "whether an answer is taken".to_owned(),
+        odk: Value::from(said(&odk)),
+        fieldline: Value::from(format!("{}; exit {exit}", said(&fieldline))),
     })
 }
 
@@ -209,10 +226,13 @@ mod tests {
 
     #[test]
     fn rejections_must_agree() {
-        assert!(compare_rejections(&[], 0, "").is_none());
-        assert!(compare_rejections(&[2], 0, "").is_some());
-        assert!(compare_rejections(&[2], 2, "f.xlsx: answer 2 \"age\": invalid-value").is_none());
-        assert!(compare_rejections(&[1], 2, "f.xlsx: answer 2 \"age\": invalid-value").is_some());
+        let answers: Answers = (0..3).map(|i| (format!("q{i}"), "x".to_owned())).collect();
+        let line = "f.xlsx: answer 2 \"q2\": invalid-value: ...";
+        assert!(compare_rejections(&answers, &[], 0, "").is_none());
+        assert!(compare_rejections(&answers, &[2], 0, "").is_some());
+        assert!(compare_rejections(&answers, &[2], 2, line).is_none());
+        let diff = compare_rejections(&answers, &[1], 2, line).expect("a difference");
+        assert_eq!(diff.path, "q1");
     }
 
     #[test]

@@ -81,6 +81,10 @@ impl OdkBatch {
         })
     }
 
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Sends a request without waiting, so the caller can run Fieldline's side meanwhile.
     pub fn send(&mut self, form: &Path, media: &Path, answers: &Answers) -> anyhow::Result<u64> {
         self.next_id += 1;

@@ -249,6 +249,11 @@ fn value(q: &Question, rng: &mut Rng, class: Class) -> String {
                 Class::Bad => format!("{} zz_unknown", picked.join(" ")),
             }
         }
+        (Kind::Input | Kind::Range, _) if q.counts_repeat => {
+            // Not 2147483647: both engines would try to build that many repeat instances.
+            rng.pick(&["0", "1", "2", "3", "-1", "", "abc", "2.5"])
+                .into()
+        }
         (Kind::Input | Kind::Range, class) => {
             typed(&q.data_type, &numbers(q), &strings, rng, class)
         }

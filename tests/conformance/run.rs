@@ -10,8 +10,9 @@ use std::{
 };
 
 use super::{
-    compare::{compare, compare_rejections, Difference},
-    engines::{Answers, Fieldline, FieldlineReply, OdkBatch, OdkReply},
+    compare::{self, compare, compare_rejections, Difference},
+    engines::{self, Answers, Fieldline, FieldlineReply, OdkBatch, OdkReply},
+    generate,
     xform::XForm,
 };
 
@@ -25,14 +26,21 @@ pub struct Case {
 }
 
 impl Case {
-    /// ODK's engine reads attachments from the XLSForm's folder, as Fieldline does, so both see
-    /// the same files (or both miss them).
-    pub fn media(&self) -> &Path {
-        self.xlsform.parent().expect("a file has a folder")
+    /// Attachments: `fieldline form eval` reads them from `FORM-media/` beside the XLSForm (ODK's
+    /// convention), so ODK's engine gets the same folder, existing or not.
+    pub fn media(&self) -> PathBuf {
+        let stem = self
+            .xlsform
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy();
+        self.xlsform.with_file_name(format!("{stem}-media"))
     }
 }
 
 pub struct Worker {
+    /// How long `fieldline form eval` took on the last sequence (its whole process).
+    pub last_fieldline: Duration,
     odk: OdkBatch,
     fieldline: Fieldline,
     _scratch: tempfile::TempDir,
@@ -42,6 +50,7 @@ impl Worker {
     pub fn start(odk_dir: &Path, bin: &Path) -> anyhow::Result<Self> {
         let scratch = tempfile::tempdir()?;
         Ok(Self {
+            last_fieldline: Duration::ZERO,
             odk: OdkBatch::start(odk_dir)?,
             fieldline: Fieldline::new(bin, scratch.path()),
             _scratch: scratch,
@@ -58,8 +67,10 @@ impl Worker {
         case: &Case,
         answers: &Answers,
     ) -> anyhow::Result<(OdkReply, FieldlineReply)> {
-        let id = self.odk.send(&case.xform_path, case.media(), answers)?;
+        let id = self.odk.send(&case.xform_path, &case.media(), answers)?;
+        let started = Instant::now();
         let fieldline = self.fieldline.eval(&case.xlsform, answers);
+        self.last_fieldline = started.elapsed();
         let odk = self.odk.receive(id)?;
         Ok((odk, fieldline?))
     }
@@ -87,7 +98,11 @@ pub enum Verdict {
     Broken(String),
 }
 
-pub fn judge(case: &Case, result: anyhow::Result<(OdkReply, FieldlineReply)>) -> Verdict {
+pub fn judge(
+    case: &Case,
+    answers: &Answers,
+    result: anyhow::Result<(OdkReply, FieldlineReply)>,
+) -> Verdict {
     let (odk, fieldline) = match result {
         Ok(pair) => pair,
         Err(e) => return Verdict::Broken(format!("{e:#}")),
@@ -104,7 +119,8 @@ pub fn judge(case: &Case, result: anyhow::Result<(OdkReply, FieldlineReply)>) ->
         ));
     };
     let (leaves, diff) = compare(&case.xform.unstable, &odk_leaves, &fl_leaves);
-    match diff.or_else(|| compare_rejections(&rejected, fieldline.exit, &fieldline.stderr)) {
+    match diff.or_else(|| compare_rejections(answers, &rejected, fieldline.exit, &fieldline.stderr))
+    {
         Some(diff) => Verdict::Differ { leaves, diff },
         None => Verdict::Agree {
             leaves,
@@ -113,12 +129,13 @@ pub fn judge(case: &Case, result: anyhow::Result<(OdkReply, FieldlineReply)>) ->
     }
 }
 
-/// Runs every job on the workers (one thread each); returns each job with its verdict and time.
+/// Runs every job on the workers (one thread each); returns each job with its verdict, its time
+/// and the part of it `fieldline form eval` took.
 pub fn run_all(
     workers: &mut [Worker],
     cases: &[Case],
     jobs: Vec<Job>,
-) -> Vec<(Job, Verdict, Duration)> {
+) -> Vec<(Job, Verdict, Duration, Duration)> {
     let queue = Mutex::new(VecDeque::from(jobs));
     let done = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -130,13 +147,58 @@ pub fn run_all(
                 };
                 let started = Instant::now();
                 let case = &cases[job.case];
-                let verdict = judge(case, worker.run(case, &job.answers));
+                let verdict = judge(case, &job.answers, worker.run(case, &job.answers));
                 let elapsed = started.elapsed();
-                done.lock().expect("results").push((job, verdict, elapsed));
+                let fieldline = worker.last_fieldline;
+                done.lock()
+                    .expect("results")
+                    .push((job, verdict, elapsed, fieldline));
             });
         }
     });
     let mut done = done.into_inner().expect("results");
-    done.sort_by_key(|(job, _, _)| (job.case, job.index));
+    done.sort_by_key(|(job, ..)| (job.case, job.index));
     done
+}
+
+/// Shrinks a failing sequence (dropping answers while the same leaf and field still differ, for
+/// half a minute at most: whova costs ~0.5 s per sequence in ODK's engine), writes it to `dir`, and
+/// describes it with the two commands that replay it.
+pub fn reproduce(
+    worker: &mut Worker,
+    case: &Case,
+    index: usize,
+    answers: &Answers,
+    diff: &Difference,
+    dir: &Path,
+) -> anyhow::Result<String> {
+    let started = Instant::now();
+    let shrunk = compare::shrink(answers, 150, |candidate| {
+        started.elapsed() < Duration::from_secs(30)
+            && matches!(judge(case, candidate, worker.run(case, candidate)),
+                        Verdict::Differ { diff: d, .. } if d.same_kind(diff))
+    });
+    // The shrunk sequence's own difference (same leaf and field, maybe other values) is shown.
+    let shown = match judge(case, &shrunk, worker.run(case, &shrunk)) {
+        Verdict::Differ { diff, .. } => diff,
+        _ => diff.clone(),
+    };
+    let note = format!(
+        "sequence {index}, seed {:#x}, shrunk from {} to {} answers",
+        generate::seed_of(&case.name, index),
+        answers.len(),
+        shrunk.len()
+    );
+    std::fs::create_dir_all(dir)?;
+    let file = dir.join(format!("{}-{index}.json", case.name.replace('/', "-")));
+    std::fs::write(&file, engines::answers_json(&shrunk).to_string())?;
+    Ok(format!(
+        "{}  replay: {}\n          node {} {} {} --media {}\n",
+        compare::describe(&case.name, &note, &shrunk, &shown),
+        worker.command_line(case, &file),
+        worker.odk.dir().join("odk-eval.mjs").display(),
+        case.xform_path.display(),
+        file.display(),
+        case.media().display(),
+    ))
 }

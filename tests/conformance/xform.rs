@@ -29,6 +29,9 @@ pub struct Question {
     pub repeats: Vec<usize>,
     /// Some `relevant` reads it: changing it late hides or shows answers already given.
     pub gate: bool,
+    /// A `jr:count` reads it (maybe through calculations): the generator keeps it small, since
+    /// both engines would build as many repeat instances as it says.
+    pub counts_repeat: bool,
     /// The first leaf with this name in document order is this one, so the name is a usable key.
     pub first_of_name: bool,
 }
@@ -49,6 +52,8 @@ pub struct Repeat {
     pub path: String,
     /// `jr:count` sets the number of instances: answers cannot add any.
     pub counted: bool,
+    /// The paths its `jr:count` reads.
+    count_reads: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -151,15 +156,20 @@ impl XForm {
                 .map(|t| t.trim_start_matches("xsd:").to_owned())
                 .unwrap_or_else(|| "string".to_owned());
             if let Some((literals, gate)) = reads.get(&q.path) {
-                let mut seen = BTreeSet::new();
-                q.literals = literals
+                let mut seen: BTreeSet<String> = q.literals.iter().cloned().collect();
+                let new: Vec<String> = literals
                     .iter()
-                    .filter(|l| seen.insert(l.as_str()))
+                    .filter(|l| seen.insert(l.to_string()))
                     .cloned()
                     .collect();
+                q.literals.extend(new);
                 q.gate = *gate;
             }
             q.first_of_name = first_seen.get(&q.name) == Some(&q.path);
+        }
+        let counting = count_inputs(&repeats, &binds);
+        for q in &mut questions {
+            q.counts_repeat = counting.contains(&q.path);
         }
         let question_paths: BTreeSet<&str> = questions.iter().map(|q| q.path.as_str()).collect();
         let others = leaves
@@ -230,9 +240,11 @@ fn walk_body(
         };
         match (tag, kind, path) {
             ("repeat", _, Some(path)) => {
+                let count = child.attribute((JR, "count"));
                 repeats.push(Repeat {
                     path: path.clone(),
-                    counted: child.attribute((JR, "count")).is_some(),
+                    counted: count.is_some(),
+                    count_reads: count.map(|c| scan(c, &path).0).unwrap_or_default(),
                 });
                 open_repeats.push(repeats.len() - 1);
                 walk_body(child, &path, open_repeats, repeats, questions, secondary);
@@ -244,9 +256,14 @@ fn walk_body(
                 path,
                 kind,
                 data_type: String::new(),
-                literals: Vec::new(),
+                // A range's bounds and step: values just inside and just outside them.
+                literals: ["start", "end", "step"]
+                    .iter()
+                    .filter_map(|a| child.attribute(*a).map(str::to_owned))
+                    .collect(),
                 repeats: open_repeats.clone(),
                 gate: false,
+                counts_repeat: false,
                 first_of_name: false,
             }),
             ("group", _, path) => {
@@ -348,6 +365,26 @@ fn scan(expr: &str, nodeset: &str) -> (Vec<String>, Vec<String>) {
         i += 1;
     }
     (paths, literals)
+}
+
+/// Every path a `jr:count` reads, directly or through calculations.
+fn count_inputs(repeats: &[Repeat], binds: &HashMap<String, Node>) -> BTreeSet<String> {
+    let mut paths: BTreeSet<String> = repeats
+        .iter()
+        .flat_map(|r| r.count_reads.iter().cloned())
+        .collect();
+    let mut pending: Vec<String> = paths.iter().cloned().collect();
+    while let Some(path) = pending.pop() {
+        let Some(calc) = binds.get(&path).and_then(|b| b.attribute("calculate")) else {
+            continue;
+        };
+        for read in scan(calc, &path).0 {
+            if paths.insert(read.clone()) {
+                pending.push(read);
+            }
+        }
+    }
+    paths
 }
 
 /// Preloads with fresh values, calculations calling a volatile function, and, transitively, every

@@ -8,6 +8,7 @@
 // Inputs are read here, before the clock starts; the example times loading (parsing the workbook
 // bytes into a form and creating the instance) and each answer itself, with performance.now().
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const [wasmPath, formPath, answersPath, runs] = process.argv.slice(2);
@@ -15,7 +16,7 @@ if (runs === undefined) {
 	process.stderr.write('usage: node run-wasm.mjs BENCH_ENGINE.wasm FORM.xlsx ANSWERS.json RUNS\n');
 	process.exit(1);
 }
-const inputs = [readFileSync(formPath), readFileSync(answersPath), Buffer.from(runs)];
+const inputs = [readFileSync(formPath), readFileSync(answersPath), Buffer.from(runs), Buffer.from(basename(formPath))];
 let memory;
 const bytes = (ptr, len) => new Uint8Array(memory.buffer, ptr, len);
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {
