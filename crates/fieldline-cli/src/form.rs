@@ -239,6 +239,12 @@ fn eval(file: &Path, answers_path: &Path, json: bool) -> Result<ExitCode> {
     for r in &rejected {
         eprintln!("{r}");
     }
+    for e in inst.evaluation_errors() {
+        eprintln!(
+            "{}: warning: expression failed, default used: {e}",
+            file.display()
+        );
+    }
     Ok(if rejected.is_empty() {
         ExitCode::SUCCESS
     } else {

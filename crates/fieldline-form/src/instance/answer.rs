@@ -86,12 +86,17 @@ impl Instance {
             k if k.is_select() => {
                 let unknown = self.unoffered(node.0, value, k);
                 let kept = self.restrict_to_offered(node.0, value);
-                let error = (!unknown.is_empty()).then(|| {
-                    invalid(
-                        format!("not offered now: {}", unknown.join(", ")),
-                        kept.clone(),
-                    )
-                });
+                let blank = !value.is_empty() && value.trim().is_empty();
+                let error = if blank {
+                    Some(invalid("blank; use \"\" to clear".into(), kept.clone()))
+                } else {
+                    (!unknown.is_empty()).then(|| {
+                        invalid(
+                            format!("not offered now: {}", unknown.join(", ")),
+                            kept.clone(),
+                        )
+                    })
+                };
                 (kept, error)
             }
             k => {

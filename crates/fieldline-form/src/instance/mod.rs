@@ -41,6 +41,7 @@ mod analyze;
 mod answer;
 mod choices;
 mod codec;
+mod defs;
 mod error;
 mod eval;
 mod output;
