@@ -194,6 +194,7 @@ fn markdown(rows: &[Row], args: &BenchArgs, answers: &Path) -> anyhow::Result<St
         .unwrap_or_else(|| "unknown".into());
     let nproc = output_of("nproc", &[]).unwrap_or_default();
     let date = output_of("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let date = date.trim();
     let rustc = output_of("rustc", &["--version"]).unwrap_or_default();
     let node = output_of("node", &["--version"]).unwrap_or_default();
     let answer_count = serde_json::from_str::<Value>(&std::fs::read_to_string(answers)?)?
