@@ -218,7 +218,7 @@ fn eval(file: &Path, answers_path: &Path, json: bool) -> Result<ExitCode> {
             ));
         }
     }
-    let leaves = inst.leaves(Some(&language));
+    let leaves = inst.leaves_as_odk(&language);
     if json {
         println!("{}", serde_json::to_string_pretty(&leaves)?);
     } else {

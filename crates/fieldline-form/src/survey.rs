@@ -254,6 +254,9 @@ pub fn build(table: &Table, cx: &mut Context) -> Survey {
             }
         }
         if let Some((p, params)) = qt.preload() {
+            // pyxform writes the `uri:` spellings verbatim as preload parameters, which ODK
+            // does not recognise, so such a field stays empty.
+            let params = if ty.starts_with("uri:") { ty } else { params };
             d.node.bind.preload = Some((p.to_string(), params.to_string()));
         }
         if qt == QuestionType::Note && d.node.bind.readonly.is_none() {

@@ -164,3 +164,17 @@ fn metadata_comes_from_the_environment() {
     let mut j = instance(&[("survey", &[&["type", "name", "label"], &["text", "q", "Q"]])]);
     assert_eq!(value(&mut j, "instanceID"), id);
 }
+
+#[test]
+fn uri_spelled_metadata_stays_empty_as_in_odk() {
+    let mut i = instance(&[(
+        "survey",
+        &[
+            &["type", "name", "label"],
+            &["deviceid", "plain", ""],
+            &["uri:deviceid", "uri", ""],
+        ],
+    )]);
+    assert_eq!(value(&mut i, "plain"), "tablet-7");
+    assert_eq!(value(&mut i, "uri"), "");
+}

@@ -269,3 +269,34 @@ fn cascading_select_offers_only_matching_choices() {
     answer(&mut i, &[("province", "koshi")]);
     assert_eq!(i.value(municipality), "dharan");
 }
+
+#[test]
+fn ranges_store_nothing_outside_their_bounds() {
+    let mut i = instance(&[(
+        "survey",
+        &[
+            &["type", "name", "label", "parameters"],
+            &["range", "r", "R", "start=1 end=5 step=1"],
+            &["range", "half", "Half", "start=0 end=1 step=0.5"],
+        ],
+    )]);
+    answer(&mut i, &[("r", "3"), ("half", "0.5")]);
+    assert_eq!(value(&mut i, "half"), "0.5");
+    let r = node(&mut i, "r");
+    assert!(i.set_value(r, "9").is_err());
+    assert_eq!(i.value(r), "3");
+    assert!(i.set_value_as_odk(r, "0").is_err());
+    assert_eq!(i.value(r), "");
+}
+
+#[test]
+fn odk_messages_show_pyxforms_placeholder_for_a_missing_language() {
+    let mut i = shared(KAP);
+    answer(&mut i, &[("consent", "yes"), ("age", "15")]);
+    let leaves = i.leaves_as_odk("Nepali (ne)");
+    let age = leaves.iter().find(|l| l.name == "age").unwrap();
+    assert_eq!(age.message, "-");
+    let leaves = i.leaves(Some("Nepali (ne)"));
+    let age = leaves.iter().find(|l| l.name == "age").unwrap();
+    assert_eq!(age.message, "Age must be 16 to 70");
+}

@@ -100,7 +100,7 @@ impl Instance {
                 (kept, error)
             }
             k => {
-                let stored = k.normalize(value);
+                let stored = d.normalize(value);
                 let error = (!k.same(value, &stored)).then(|| {
                     invalid(
                         format!("not a valid {} value", kind_name(k)),

@@ -52,6 +52,26 @@ pub(crate) struct Def {
     pub dynamic_default: Option<Compiled>,
     /// For a select: where its choices come from.
     pub options: Options,
+    /// For a range: `(start, end)`; ODK stores nothing outside them.
+    pub bounds: Option<(f64, f64)>,
+}
+
+impl Def {
+    /// The stored form of a value: the type's codec, then a range's bounds.
+    pub fn normalize(&self, value: &str) -> String {
+        let stored = self.value.normalize(value);
+        match self.bounds {
+            Some((start, end)) if !stored.is_empty() => {
+                let n = fieldline_xpath::value::js_number(&stored);
+                if n >= start && n <= end {
+                    stored
+                } else {
+                    String::new()
+                }
+            }
+            _ => stored,
+        }
+    }
 }
 
 /// Where a select's choices come from.
@@ -184,6 +204,7 @@ fn skeleton(form: &Form) -> Defs {
             static_default: None,
             dynamic_default: None,
             options: Options::None,
+            bounds: range_bounds(n),
         });
     }
     Defs { defs, by_name }
@@ -306,4 +327,17 @@ fn default_of(form: &Form, defs: &Defs, id: DefId) -> (Option<String>, Option<Co
     } else {
         (Some(text.to_string()), None)
     }
+}
+
+/// A range's bounds as pyxform writes them (`start` 1 and `end` 10 unless given).
+fn range_bounds(node: &crate::model::Node) -> Option<(f64, f64)> {
+    if node.question_type() != Some(QuestionType::Range) {
+        return None;
+    }
+    let bound = |key: &str, default: f64| {
+        node.parameters
+            .get(key)
+            .map_or(default, |v| fieldline_xpath::value::js_number(v))
+    };
+    Some((bound("start", 1.0), bound("end", 10.0)))
 }

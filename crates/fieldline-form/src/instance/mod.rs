@@ -222,7 +222,7 @@ impl Instance {
             let v = three_digit_millis(&self.eval_source("now()", n));
             self.store(
                 n,
-                plan_kind(&self.plan, self.nodes[n as usize].def).normalize(&v),
+                self.plan.defs[self.nodes[n as usize].def as DefId].normalize(&v),
             );
         }
         self.run();
@@ -263,7 +263,7 @@ impl Instance {
                 ("property", "phonenumber") => self.env.phone_number.clone(),
                 _ => continue,
             };
-            let value = plan_kind(&self.plan, def as u32).normalize(&value);
+            let value = self.plan.defs[def].normalize(&value);
             self.nodes[n as usize].value = value;
         }
     }
@@ -282,10 +282,6 @@ fn three_digit_millis(stamp: &str) -> String {
     out.extend(std::iter::repeat_n('0', 3usize.saturating_sub(digits)));
     out.push_str(&stamp[dot + 1 + digits..]);
     out
-}
-
-fn plan_kind(plan: &Plan, def: u32) -> ValueKind {
-    plan.defs[def as DefId].value
 }
 
 /// The language ODK's engine starts in: the translation pyxform marks as default (the form's

@@ -103,15 +103,24 @@ impl Instance {
     }
 
     /// The message to show for the node in `language` (`None` = the current language), or
-    /// `None` when nothing is wrong. `Some("")` means a violation the form has no text for.
+    /// `None` when nothing is wrong. `Some("")` means a violation the form has no text for. A
+    /// message missing in that language falls back to the form's default language.
     pub fn message(&self, node: InstanceNodeId, language: Option<&str>) -> Option<String> {
+        self.message_with(node, language.unwrap_or(&self.language), false)
+    }
+
+    fn message_with(&self, node: InstanceNodeId, lang: &str, exact: bool) -> Option<String> {
         let n = self.node_checked(node).ok()?;
-        let lang = language.unwrap_or(&self.language);
         let form_node = &self.plan.form.nodes[n.def as usize];
         if !n.has(RELEVANT) {
             return None;
         }
-        let text = |t| self.translate_in(t, lang).unwrap_or("").to_string();
+        let text = |t: &crate::model::Translations| match t.get(lang) {
+            Some(s) => s.clone(),
+            // pyxform fills a language the author left empty with "-", which ODK shows.
+            None if exact && !t.is_empty() => "-".to_string(),
+            None => self.translate_in(t, lang).unwrap_or("").to_string(),
+        };
         if !n.has(VALID) {
             return Some(text(&form_node.bind.constraint_message));
         }
@@ -122,16 +131,31 @@ impl Instance {
         None
     }
 
-    /// The state of every leaf in document order, messages in `language`.
+    /// The state of every leaf in document order, messages in `language` (`None` = the
+    /// current language, falling back to the default language).
     pub fn leaves(&self, language: Option<&str>) -> Vec<LeafState> {
+        let lang = language.unwrap_or(&self.language);
         self.leaf_nodes()
             .into_iter()
-            .map(|n| self.leaf_state(InstanceNodeId(n), language))
+            .map(|n| self.leaf_state_with(InstanceNodeId(n), lang, false))
+            .collect()
+    }
+
+    /// As [`Instance::leaves`] with messages exactly as ODK shows them in `language`: a
+    /// message the form gives only in other languages is pyxform's placeholder `-`.
+    pub fn leaves_as_odk(&self, language: &str) -> Vec<LeafState> {
+        self.leaf_nodes()
+            .into_iter()
+            .map(|n| self.leaf_state_with(InstanceNodeId(n), language, true))
             .collect()
     }
 
     /// The state of one node.
     pub fn leaf_state(&self, node: InstanceNodeId, language: Option<&str>) -> LeafState {
+        self.leaf_state_with(node, language.unwrap_or(&self.language), false)
+    }
+
+    fn leaf_state_with(&self, node: InstanceNodeId, lang: &str, exact: bool) -> LeafState {
         let n = &self.nodes[node.0 as usize];
         let form_node = &self.plan.form.nodes[n.def as usize];
         LeafState {
@@ -144,7 +168,7 @@ impl Instance {
             readonly: n.has(READONLY),
             value: self.value(node).to_string(),
             valid: n.has(VALID),
-            message: self.message(node, language).unwrap_or_default(),
+            message: self.message_with(node, lang, exact).unwrap_or_default(),
         }
     }
 

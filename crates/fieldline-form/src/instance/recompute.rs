@@ -138,7 +138,7 @@ impl Instance {
                 if let Some(c) = &d.calculate {
                     if self.nodes[node as usize].has(RELEVANT) {
                         let v = self.eval_string(c, node);
-                        self.store(node, d.value.normalize(&v));
+                        self.store(node, d.normalize(&v));
                     }
                 }
             }
@@ -152,7 +152,7 @@ impl Instance {
                     let previous = self.trigger_seen.insert(node, seen.clone());
                     if previous.is_some_and(|p| p != seen) {
                         let v = self.eval_string(calc, node);
-                        self.store(node, d.value.normalize(&v));
+                        self.store(node, d.normalize(&v));
                     }
                 }
             }
@@ -368,7 +368,7 @@ impl Instance {
             let d = &plan.defs[inode.def as DefId];
             if let Some(c) = &d.dynamic_default {
                 let v = self.eval_string(c, n);
-                self.store(n, d.value.normalize(&v));
+                self.store(n, d.normalize(&v));
             }
         }
     }

@@ -98,7 +98,7 @@ impl Instance {
             if d.value.is_select() {
                 node.selection = v.clone();
             } else {
-                node.value = d.value.normalize(v);
+                node.value = d.normalize(v);
             }
         }
         self.nodes.push(node);
