@@ -68,12 +68,12 @@ enum Allowed {
 }
 
 /// Sequences per form: 300 on small forms, fewer as forms grow (ODK's engine builds a fresh
-/// instance per sequence, 0.3-0.6 s on whova's 531 leaves), never under 25.
+/// instance per sequence, 0.3-0.6 s on whova's 531 leaves), never under 50.
 const SEQUENCE_LEAVES: f64 = 12_000.0;
 const MAX_SEQUENCES: usize = 300;
-const MIN_SEQUENCES: usize = 25;
+const MIN_SEQUENCES: usize = 50;
 /// Seconds of `fieldline form eval` per form, at most, and the fewest sequences that leaves.
-const FIELDLINE_SECONDS: f64 = 8.0;
+const FIELDLINE_SECONDS: f64 = 12.0;
 const MIN_SLOW_SEQUENCES: usize = 5;
 /// Answers per sequence, at most.
 const MAX_ANSWERS: usize = 120;

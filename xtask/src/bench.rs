@@ -36,6 +36,8 @@ pub struct BenchArgs {
 
 struct Row {
     engine: String,
+    /// How far from issue 3's native targets this engine may be (wasm: 3x); 0 = no targets.
+    slack: f64,
     /// odk-bench.mjs's JSON shape: load_ms {median, min, max}, answer_ms {median, p99, max, total_per_run}.
     result: Option<Value>,
     note: String,
@@ -89,6 +91,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         )?;
         rows.push(Row {
             engine: "Fieldline, native (release)".into(),
+            slack: 1.0,
             result: Some(result),
             note: String::new(),
         });
@@ -109,6 +112,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         )?;
         rows.push(Row {
             engine: "Fieldline, wasm32 in Node".into(),
+            slack: 3.0,
             result: Some(result),
             note: String::new(),
         });
@@ -118,6 +122,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         for engine in ["Fieldline, native (release)", "Fieldline, wasm32 in Node"] {
             rows.push(Row {
                 engine: engine.into(),
+                slack: 0.0,
                 result: None,
                 note: format!("pending: {EXAMPLE} not written yet"),
             });
@@ -139,6 +144,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .to_owned();
     rows.push(Row {
         engine: format!("ODK {engine}, Node"),
+        slack: 0.0,
         result: Some(odk),
         note: String::new(),
     });
@@ -168,6 +174,33 @@ fn json_output(command: &mut Command) -> anyhow::Result<Value> {
             String::from_utf8_lossy(&output.stdout)
         )
     })
+}
+
+/// Which of issue 3's targets (times `slack`) the row misses. The worst answer is judged after the
+/// first run when the engine reports it (the first run pays for compiling cold code).
+fn verdict(result: &Value, slack: f64) -> String {
+    if slack == 0.0 {
+        return "-".into();
+    }
+    let max = ms(result, "answer_ms", "max_after_first_run").or(ms(result, "answer_ms", "max"));
+    let checks = [
+        ("load", ms(result, "load_ms", "median"), TARGET_LOAD_MS),
+        (
+            "median",
+            ms(result, "answer_ms", "median"),
+            TARGET_MEDIAN_MS,
+        ),
+        ("worst", max, TARGET_MAX_MS),
+    ];
+    let missed: Vec<&str> = checks
+        .iter()
+        .filter(|(_, value, target)| value.is_none_or(|v| v >= target * slack))
+        .map(|(name, _, _)| *name)
+        .collect();
+    match missed.is_empty() {
+        true => "met".into(),
+        false => format!("missed: {}", missed.join(", ")),
+    }
 }
 
 fn ms(result: &Value, group: &str, field: &str) -> Option<f64> {
@@ -216,15 +249,17 @@ with the same answers for every engine (`tests/conformance/odk-engine/whova-answ
         rustc.trim(),
         node.trim()
     );
-    md += &format!("| engine | load median (min-max) | per answer median | p99 | max | all {answer_count} answers | runs |\n");
-    md += "| --- | --- | --- | --- | --- | --- | --- |\n";
+    md += &format!(
+        "| engine | load median (min-max) | per answer median | p99 | max | max after run 1 | all {answer_count} answers | runs | issue 3's targets |\n"
+    );
+    md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
     for row in rows {
         let Some(r) = &row.result else {
-            md += &format!("| {} | {} | | | | | |\n", row.engine, row.note);
+            md += &format!("| {} | {} | | | | | | | |\n", row.engine, row.note);
             continue;
         };
         md += &format!(
-            "| {} | {} ({}-{}) | {} | {} | {} | {} | {} |\n",
+            "| {} | {} ({}-{}) | {} | {} | {} | {} | {} | {} | {} |\n",
             row.engine,
             show(ms(r, "load_ms", "median")),
             show(ms(r, "load_ms", "min")),
@@ -232,8 +267,10 @@ with the same answers for every engine (`tests/conformance/odk-engine/whova-answ
             show(ms(r, "answer_ms", "median")),
             show(ms(r, "answer_ms", "p99")),
             show(ms(r, "answer_ms", "max")),
+            show(ms(r, "answer_ms", "max_after_first_run")),
             show(ms(r, "answer_ms", "total_per_run")),
             r["runs"],
+            verdict(r, row.slack),
         );
     }
     md += &format!(
@@ -244,7 +281,9 @@ answer under {TARGET_MAX_MS} ms natively, and within 3x of that in wasm.\n\n",
     md += "How it is measured: each run loads the form and applies every answer in order, each answer timed alone \
 inside the process (Rust: `std::time::Instant`; wasm: `performance.now()` through an import; ODK: `process.hrtime`). \
 Load = read and parse the form up to a ready instance (native: the .xlsx read from disk; wasm: its bytes handed over \
-by Node; ODK: parse and compile the XForm and create the instance). Quantiles are over all answers of all runs. \
+by Node; ODK: parse and compile the XForm and create the instance). Quantiles are over all answers of all runs; \
+\"max after run 1\" leaves out the first run, which also pays for cold caches and, in wasm, for V8 compiling code \
+on first use (odk-bench.mjs does not report it), and the targets column judges the worst answer by it. \
 The wasm build is `crates/fieldline-form/examples/bench_engine.rs` for `wasm32-unknown-unknown`, run by \
 `xtask/bench/run-wasm.mjs` with no wasm-bindgen.\n";
     Ok(md)
