@@ -21,6 +21,8 @@ mod compare;
 mod engines;
 #[path = "conformance/generate.rs"]
 mod generate;
+#[path = "conformance/paths.rs"]
+mod paths;
 #[path = "conformance/run.rs"]
 mod run;
 #[path = "conformance/xform.rs"]

@@ -5,7 +5,7 @@ use std::{collections::BTreeSet, fmt::Write as _};
 
 use serde_json::Value;
 
-use super::{engines::Answers, xform::without_positions};
+use super::{engines::Answers, paths::without_positions};
 
 /// The fields of a leaf both engines must agree on (`value` is skipped for unstable leaves). Not
 /// `type`: Fieldline prints the XLSForm type (`select_multiple`), the harness the XForm control
