@@ -31,23 +31,14 @@ pub fn test() -> anyhow::Result<()> {
     )?;
     done(at);
 
+    // Besides running them, this builds target/debug/fieldline and target/debug/fieldline-app: both
+    // packages have integration tests that run their binary. The end-to-end tests below drive those
+    // same binaries, so no second build (with a different feature set, so half the dependency tree
+    // again) is needed.
     let at = step("unit and integration tests");
     run(
         "cargo",
         ["test", "--workspace", "--exclude", "fieldline-e2e"],
-    )?;
-    done(at);
-
-    let at = step("end-to-end: build the field app and the server");
-    run(
-        "cargo",
-        [
-            "build",
-            "--package",
-            "fieldline-app",
-            "--package",
-            "fieldline-cli",
-        ],
     )?;
     done(at);
 
