@@ -2,6 +2,7 @@
 //! so `1` must stay `1` (not `1.0`) and a date cell must read as pyxform prints it.
 
 use calamine::{Data, ExcelDateTime};
+use fieldline_xpath::civil_from_days;
 
 /// Which reader pyxform would have used: dates are rendered slightly differently by xlrd
 /// (legacy `.xls`, whole seconds, ambiguous early dates refused) and openpyxl (`.xlsx`).
@@ -161,20 +162,6 @@ fn python_timedelta(days_f: f64) -> String {
         1 | -1 => format!("{days} day, {clock}"),
         _ => format!("{days} days, {clock}"),
     }
-}
-
-/// Proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

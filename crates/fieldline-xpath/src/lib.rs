@@ -52,6 +52,7 @@ pub mod value;
 
 pub use ast::{Axis, BinOp, Expr, NodeTest, Path, PathStart, Step};
 pub use context::{Context, NodeSet};
+pub use dates::civil_from_days;
 pub use error::{EvalError, ParseError};
 pub use eval::{evaluate, evaluate_boolean, evaluate_in, evaluate_string, Focus};
 pub use func::{is_supported_function, Func, UNSUPPORTED_FUNCTIONS};
