@@ -177,12 +177,12 @@ fn json_output(command: &mut Command) -> anyhow::Result<Value> {
 }
 
 /// Which of issue 3's targets (times `slack`) the row misses. The worst answer is judged after the
-/// first run when the engine reports it (the first run pays for compiling cold code).
+/// settled half of the runs when the engine reports it (early runs pay for compiling cold code).
 fn verdict(result: &Value, slack: f64) -> String {
     if slack == 0.0 {
         return "-".into();
     }
-    let max = ms(result, "answer_ms", "max_after_first_run").or(ms(result, "answer_ms", "max"));
+    let max = ms(result, "answer_ms", "max_settled").or(ms(result, "answer_ms", "max"));
     let checks = [
         ("load", ms(result, "load_ms", "median"), TARGET_LOAD_MS),
         (
@@ -250,7 +250,7 @@ with the same answers for every engine (`tests/conformance/odk-engine/whova-answ
         node.trim()
     );
     md += &format!(
-        "| engine | load median (min-max) | per answer median | p99 | max | max after run 1 | all {answer_count} answers | runs | issue 3's targets |\n"
+        "| engine | load median (min-max) | per answer median | p99 | max | max, settled | all {answer_count} answers | runs | issue 3's targets |\n"
     );
     md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
     for row in rows {
@@ -267,7 +267,7 @@ with the same answers for every engine (`tests/conformance/odk-engine/whova-answ
             show(ms(r, "answer_ms", "median")),
             show(ms(r, "answer_ms", "p99")),
             show(ms(r, "answer_ms", "max")),
-            show(ms(r, "answer_ms", "max_after_first_run")),
+            show(ms(r, "answer_ms", "max_settled")),
             show(ms(r, "answer_ms", "total_per_run")),
             r["runs"],
             verdict(r, row.slack),
@@ -282,8 +282,10 @@ answer under {TARGET_MAX_MS} ms natively, and within 3x of that in wasm.\n\n",
 inside the process (Rust: `std::time::Instant`; wasm: `performance.now()` through an import; ODK: `process.hrtime`). \
 Load = read and parse the form up to a ready instance (native: the .xlsx read from disk; wasm: its bytes handed over \
 by Node; ODK: parse and compile the XForm and create the instance). Quantiles are over all answers of all runs; \
-\"max after run 1\" leaves out the first run, which also pays for cold caches and, in wasm, for V8 compiling code \
-on first use (odk-bench.mjs does not report it), and the targets column judges the worst answer by it. \
+\"max, settled\" is the slowest answer over the second half of the runs: early runs also pay for cold caches and, \
+in wasm, for V8 compiling the code twice (baseline, then optimised, over several runs; `node --no-liftoff` removes \
+those spikes), which a long interview leaves behind (odk-bench.mjs does not report it); the targets column judges \
+the worst answer by it, and the plain max column shows the cold one. \
 The wasm build is `crates/fieldline-form/examples/bench_engine.rs` for `wasm32-unknown-unknown`, run by \
 `xtask/bench/run-wasm.mjs` with no wasm-bindgen.\n";
     Ok(md)
