@@ -129,7 +129,7 @@ impl Form {
 fn load(bytes: &[u8], stem: Option<&str>, attachments: &Attachments) -> Result<Form, FormErrors> {
     let mut problems = Problems::default();
     let Some(wb) = workbook::read(bytes, &mut problems) else {
-        return problems.into_result(unreachable_form());
+        return Err(problems.into_errors());
     };
     let (mut settings, settings_table) = settings::read(&wb, stem, &mut problems);
     let lang = settings
@@ -150,7 +150,7 @@ fn load(bytes: &[u8], stem: Option<&str>, attachments: &Attachments) -> Result<F
             "You must have a sheet named 'survey'.",
             Some(hint),
         ));
-        return problems.into_result(unreachable_form());
+        return Err(problems.into_errors());
     };
     let survey_table = headers::table(
         survey_sheet,
@@ -167,7 +167,7 @@ fn load(bytes: &[u8], stem: Option<&str>, attachments: &Attachments) -> Result<F
              were not found: 'type'.",
             "row 1 of the survey sheet must name the columns: type, name, label, ...",
         );
-        return problems.into_result(unreachable_form());
+        return Err(problems.into_errors());
     }
     let (mut lists, choices_table) =
         choices::read(&wb, &lang, settings.allow_choice_duplicates, &mut problems);
@@ -228,26 +228,6 @@ fn load(bytes: &[u8], stem: Option<&str>, attachments: &Attachments) -> Result<F
         indicators,
         missing_files,
     })
-}
-
-/// A placeholder never returned: `into_result` only yields the value when there are no
-/// problems, and every caller has pushed one.
-fn unreachable_form() -> Form {
-    Form {
-        settings: settings::read(
-            &workbook::Workbook::default(),
-            None,
-            &mut Problems::default(),
-        )
-        .0,
-        languages: Vec::new(),
-        default_language: String::new(),
-        nodes: Vec::new(),
-        choice_lists: Vec::new(),
-        indicators: Vec::new(),
-        missing_files: Vec::new(),
-        warnings: Vec::new(),
-    }
 }
 
 fn languages(survey: &Table, choices: Option<&Table>, default: &str) -> Vec<String> {

@@ -164,6 +164,15 @@ impl Problems {
         std::mem::take(&mut self.warnings)
     }
 
+    /// The problems gathered so far, for a reader that cannot go on (no workbook, no survey
+    /// sheet). Only called after pushing the problem that stopped it.
+    pub fn into_errors(self) -> FormErrors {
+        debug_assert!(!self.list.is_empty(), "stopped reading without saying why");
+        FormErrors {
+            problems: self.list,
+        }
+    }
+
     pub fn into_result<T>(self, value: T) -> Result<T, FormErrors> {
         if self.list.is_empty() {
             Ok(value)
