@@ -83,6 +83,29 @@ impl Instance {
                 }
                 (value.to_string(), None)
             }
+            ValueKind::Rank => {
+                let missing = self.unranked(node.0, value);
+                if !missing.is_empty() {
+                    return Err(SetError::MissingRankOptions {
+                        path: path(),
+                        value: value.to_string(),
+                        missing,
+                    });
+                }
+                let unknown = self.unoffered(node.0, value, ValueKind::Rank);
+                let stored = self.restrict_to_offered(node.0, value);
+                let error = (!value.is_empty() && value.trim().is_empty())
+                    .then(|| invalid("blank; use \"\" to clear".into(), String::new()))
+                    .or_else(|| {
+                        (!unknown.is_empty()).then(|| {
+                            invalid(format!("not offered now: {}", unknown.join(", ")), stored)
+                        })
+                    });
+                // ODK keeps the ranking as given (unknown names too, shown only while they
+                // are offered); the shown value is derived from it as options change.
+                let given: Vec<&str> = value.split_whitespace().collect();
+                (given.join(" "), error)
+            }
             k if k.is_select() => {
                 let unknown = self.unoffered(node.0, value, k);
                 let kept = self.restrict_to_offered(node.0, value);

@@ -83,7 +83,8 @@ impl Instance {
     }
 
     /// A selection restricted to what `node` offers now: select_one keeps its choice if
-    /// offered, select_multiple keeps offered choices in choice order, rank in its own order.
+    /// offered, select_multiple keeps offered choices in choice order, rank in its own order
+    /// followed by the offered options it lacks.
     pub(crate) fn restrict_to_offered(&self, node: u32, selection: &str) -> String {
         if selection.is_empty() {
             return String::new();
@@ -99,8 +100,11 @@ impl Instance {
                 }
             }
             ValueKind::Rank => {
+                // ODK's RankControl: the ranked names still offered, in the given order and
+                // each once, then any offered option the ranking lacks (one a filter has
+                // just offered), in choice order.
                 let mut kept: Vec<&str> = Vec::new();
-                for t in selection.split_whitespace() {
+                for t in selection.split_whitespace().chain(offered.iter().copied()) {
                     if offered.contains(&t) && !kept.contains(&t) {
                         kept.push(t);
                     }
@@ -133,6 +137,20 @@ impl Instance {
         given
             .into_iter()
             .filter(|g| !offered.contains(g))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Options `node` (a rank) offers now that the ranking `value` leaves out, in choice
+    /// order; none for a blank ranking, which clears the answer.
+    pub(crate) fn unranked(&self, node: u32, value: &str) -> Vec<String> {
+        let given: Vec<&str> = value.split_whitespace().collect();
+        if given.is_empty() {
+            return Vec::new();
+        }
+        self.offered(node)
+            .into_iter()
+            .filter(|o| !given.contains(o))
             .map(str::to_string)
             .collect()
     }

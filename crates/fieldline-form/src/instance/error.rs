@@ -22,6 +22,18 @@ pub enum SetError {
         /// What ODK's engine stores for this input.
         stored: String,
     },
+    /// A rank answer that leaves out an option offered now. ODK's engine refuses it with this
+    /// text and keeps the previous value, so nothing is stored even when replaying as ODK.
+    #[error(
+        "{path} (rank) cannot take {value:?}: There are missing options. Rank should have all \
+         options. (missing: {})",
+        missing.join(", ")
+    )]
+    MissingRankOptions {
+        path: String,
+        value: String,
+        missing: Vec<String>,
+    },
 }
 
 /// An answer key (a name or a path) did not denote a leaf.
@@ -59,6 +71,8 @@ impl AnswerError {
             AnswerError::Set(SetError::ReadOnly { .. }) => "readonly",
             AnswerError::Set(SetError::NotSettable { .. }) => "not-settable",
             AnswerError::Set(SetError::InvalidValue { .. }) => "invalid-value",
+            // ODK's engine throws for it, which the harness reports as an engine error.
+            AnswerError::Set(SetError::MissingRankOptions { .. }) => "engine-error",
         }
     }
 }

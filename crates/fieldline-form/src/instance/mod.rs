@@ -28,8 +28,10 @@
 //!
 //! # ODK behaviours reproduced
 //! Typed normalisation on every write (decimal `10` → `10.0`, int truncation, dates, times,
-//! geopoints); select_multiple stored in choice order, unknown choices dropped; a select's value
-//! restricted to the choices currently offered; non-relevant values kept but read as `""` and
+//! geopoints); select_multiple stored in choice order, unknown choices dropped; a rank
+//! answer refused unless it names every option offered now, and options offered later
+//! appended to it; a select's value restricted to the choices currently offered;
+//! non-relevant values kept but read as `""` and
 //! left out of the submission; calculations of non-relevant nodes not recomputed; constraints
 //! not checked on empty or non-relevant values; relevance and read-only inherited from groups
 //! (required not); writes to read-only nodes refused; one initial instance of each repeat
