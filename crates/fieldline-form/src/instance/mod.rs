@@ -51,6 +51,7 @@ mod plan;
 mod recompute;
 mod repeats;
 mod secondary;
+mod texts;
 mod tree;
 
 use std::cell::{Cell, RefCell};
@@ -68,6 +69,7 @@ pub use codec::ValueKind;
 pub use error::{AnswerError, KeyError, RepeatError, SetError};
 pub use output::{xlsform_type, Blocker, LeafState, ProblemKind, SubmissionValue};
 pub use plan::Plan;
+pub use texts::FormText;
 
 use eval::Ev;
 use plan::DefId;

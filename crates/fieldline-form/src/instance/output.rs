@@ -8,7 +8,7 @@ use crate::types::QuestionType;
 
 use super::plan::{DefId, DefKind};
 use super::tree::{READONLY, RELEVANT, REQUIRED, VALID};
-use super::{Instance, InstanceNodeId};
+use super::{FormText, Instance, InstanceNodeId};
 
 /// The state of one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -104,7 +104,8 @@ impl Instance {
 
     /// The message to show for the node in `language` (`None` = the current language), or
     /// `None` when nothing is wrong. `Some("")` means a violation the form has no text for. A
-    /// message missing in that language falls back to the form's default language.
+    /// message missing in that language falls back to the form's default language. Its
+    /// `${name}` references show their current values (see [`Instance::render_text`]).
     pub fn message(&self, node: InstanceNodeId, language: Option<&str>) -> Option<String> {
         self.message_with(node, language.unwrap_or(&self.language), false)
     }
@@ -115,18 +116,22 @@ impl Instance {
         if !n.has(RELEVANT) {
             return None;
         }
-        let text = |t: &crate::model::Translations| match t.get(lang) {
-            Some(s) => s.clone(),
-            // pyxform fills a language the author left empty with "-", which ODK shows.
-            None if exact && !t.is_empty() => "-".to_string(),
-            None => self.translate_in(t, lang).unwrap_or("").to_string(),
+        let text = |which: FormText| {
+            let t = which.of(form_node);
+            let source = match t.get(lang) {
+                Some(s) => s,
+                // pyxform fills a language the author left empty with "-", which ODK shows.
+                None if exact && !t.is_empty() => "-",
+                None => self.translate_in(t, lang).unwrap_or(""),
+            };
+            self.fill(node.0, source).into_owned()
         };
         if !n.has(VALID) {
-            return Some(text(&form_node.bind.constraint_message));
+            return Some(text(FormText::ConstraintMessage));
         }
         let required_rule = form_node.bind.required.is_some();
         if required_rule && n.has(REQUIRED) && n.value.is_empty() {
-            return Some(text(&form_node.bind.required_message));
+            return Some(text(FormText::RequiredMessage));
         }
         None
     }

@@ -9,6 +9,7 @@ use crate::model::Form;
 
 use super::analyze::{Mode, Read};
 use super::secondary::Secondary;
+use super::texts::Templates;
 
 pub(crate) use super::defs::{DefId, DefKind, Defs, Options};
 
@@ -66,6 +67,8 @@ pub struct Plan {
     /// Topological rank of each computation id.
     pub(crate) rank: Vec<u32>,
     pub(crate) secondary: Secondary,
+    /// Labels, hints and messages with `${name}` references, compiled.
+    pub(crate) texts: Templates,
 }
 
 impl Plan {
@@ -74,6 +77,7 @@ impl Plan {
     pub fn new(form: Arc<Form>) -> Plan {
         let defs = Defs::build(&form);
         let mut plan = Plan {
+            texts: Templates::build(&form, &defs),
             secondary: Secondary::build(&form),
             value_readers: vec![Vec::new(); form.nodes.len()],
             structure_readers: vec![Vec::new(); form.nodes.len()],
