@@ -28,16 +28,17 @@
 //!
 //! # ODK behaviours reproduced
 //! Typed normalisation on every write (decimal `10` → `10.0`, int truncation, dates, times,
-//! geopoints); select_multiple stored in choice order, unknown choices dropped; a rank
-//! answer refused unless it names every option offered now, and options offered later
-//! appended to it; a select's value restricted to the choices currently offered;
-//! non-relevant values kept but read as `""` and
-//! left out of the submission; calculations of non-relevant nodes not recomputed; constraints
-//! not checked on empty or non-relevant values; relevance and read-only inherited from groups
-//! (required not); writes to read-only nodes refused; one initial instance of each repeat
-//! without `repeat_count`, none inside repeat instances added later; dynamic defaults applied
-//! when the instance or the repeat instance is created (to relevant nodes); `trigger`
-//! calculations run only when their trigger's value changes.
+//! geopoints); select_multiple stored in choice order, unknown choices dropped; a rank answer
+//! refused unless it names every option offered now, and options offered later appended to it;
+//! a select's value restricted to the choices currently offered; non-relevant values kept but
+//! read as `""` and left out of the submission; calculations of non-relevant nodes not
+//! recomputed; constraints not checked on empty or non-relevant values; relevance and read-only
+//! inherited from groups (required not); writes to read-only nodes refused; one initial
+//! instance of each repeat without `repeat_count`, none inside repeat instances added later;
+//! dynamic defaults applied when the instance or the repeat instance is created (to relevant
+//! nodes); `trigger` calculations run only when their trigger's value changes. Labels, hints
+//! and messages show the current values of their `${name}` references, spaced as pyxform writes
+//! its `<output>`s.
 
 mod analyze;
 mod answer;
