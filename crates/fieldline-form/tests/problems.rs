@@ -1,36 +1,10 @@
 //! Each kind of problem, from small workbooks written on the fly, with the exact sheet, row
 //! and column reported.
 
-use fieldline_form::{Attachments, Form, FormErrors, Problem};
-use rust_xlsxwriter::{Formula, Workbook};
+mod support;
 
-/// A workbook from sheets of rows; cells that parse as numbers are written as numbers, as a
-/// spreadsheet user typing them would get.
-fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                if cell.is_empty() {
-                    continue;
-                }
-                let (r, c) = (r as u32, c as u16);
-                if let Some(f) = cell.strip_prefix('=') {
-                    let (formula, result) = f.split_once("->").unwrap();
-                    ws.write_formula(r, c, Formula::new(formula).set_result(result))
-                        .unwrap();
-                } else if let Ok(n) = cell.parse::<f64>() {
-                    ws.write_number(r, c, n).unwrap();
-                } else {
-                    ws.write_string(r, c, *cell).unwrap();
-                }
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
+use fieldline_form::{Attachments, Form, FormErrors, Problem};
+use support::xlsx;
 
 fn load(sheets: &[(&str, &[&[&str]])]) -> Result<Form, FormErrors> {
     Form::from_xlsform(&xlsx(sheets), &Attachments::new())

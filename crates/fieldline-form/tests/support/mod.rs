@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use fieldline_form::instance::{Environment, Instance, InstanceNodeId};
 use fieldline_form::{Attachments, Form};
-use rust_xlsxwriter::Workbook;
+use rust_xlsxwriter::{Formula, Workbook};
 
-/// A workbook from sheets of rows; cells that parse as numbers are written as numbers.
+/// A workbook from sheets of rows. Cells that parse as numbers are written as numbers, as a
+/// spreadsheet user typing them would get; `=FORMULA->RESULT` writes a formula with its cached
+/// result, as a spreadsheet program saves it.
 pub fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
     let mut wb = Workbook::new();
     for (name, rows) in sheets {
@@ -21,7 +23,11 @@ pub fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
                     continue;
                 }
                 let (r, c) = (r as u32, c as u16);
-                if let Ok(n) = cell.parse::<f64>() {
+                if let Some(f) = cell.strip_prefix('=') {
+                    let (formula, result) = f.split_once("->").unwrap();
+                    ws.write_formula(r, c, Formula::new(formula).set_result(result))
+                        .unwrap();
+                } else if let Ok(n) = cell.parse::<f64>() {
                     ws.write_number(r, c, n).unwrap();
                 } else {
                     ws.write_string(r, c, *cell).unwrap();
