@@ -2,11 +2,11 @@
 //! in `meta/entity` (with its `label`), so instance paths match. Saving questions to entity
 //! properties (`save_to`) is kept as a bind attribute on the question.
 
+use crate::draft::Draft;
 use crate::expression::Expression;
 use crate::headers::{self, Vocabulary};
 use crate::model::NodeKind;
 use crate::problems::Problems;
-use crate::survey::Draft;
 use crate::types::QuestionType;
 use crate::workbook::Workbook;
 

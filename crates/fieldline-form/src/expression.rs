@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::headers::Header;
+use crate::problems::Problems;
+
 pub use fieldline_xpath::{Expr, ParseError};
 
 /// An XLSForm expression: source text plus its parse.
@@ -103,6 +106,69 @@ pub fn is_xml_name(name: &str) -> bool {
                 || ('\u{300}'..='\u{36f}').contains(&c)
                 || ('\u{203f}'..='\u{2040}').contains(&c)
         })
+}
+
+/// Parse an expression cell; an unparsable expression or an unsupported function is a
+/// problem at that cell.
+pub fn parse_expression(
+    source: &str,
+    sheet: &str,
+    row: u32,
+    header: &Header,
+    problems: &mut Problems,
+) -> Option<Expression> {
+    match Expression::parse(source) {
+        Err(e) => {
+            problems.at(
+                sheet,
+                row,
+                Some(header.column()),
+                format!("the expression could not be read: {}", e.message),
+                format!(
+                    "{}\ncheck the brackets, quotes and operators at the caret",
+                    e.caret(source)
+                ),
+            );
+            None
+        }
+        Ok(expr) => {
+            for f in expr.expr().function_names() {
+                if fieldline_xpath::is_supported_function(f) {
+                    continue;
+                }
+                let (msg, hint) = unsupported(f, source);
+                problems.at(sheet, row, Some(header.column()), msg, hint);
+            }
+            Some(expr)
+        }
+    }
+}
+
+fn unsupported(name: &str, source: &str) -> (String, String) {
+    if name == "pulldata" {
+        // The first argument names the attached CSV: pulldata('fruits', 'name', 'key', ${x}).
+        let file = source
+            .split_once("pulldata(")
+            .map(|(_, rest)| rest.trim_start())
+            .and_then(|rest| {
+                let q = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+                rest[1..].split(q).next().map(str::to_string)
+            })
+            .unwrap_or_default();
+        return (
+            format!(
+                "the function pulldata() is not supported: it reads the attached CSV \
+                 '{file}.csv', and Fieldline forms cannot carry CSV files for pulldata() yet"
+            ),
+            "replace pulldata() with a select_one_from_file question, or a choice list and \
+             instance('list')/root/item[...] lookup"
+                .to_string(),
+        );
+    }
+    (
+        format!("the function {name}() is not supported"),
+        "see the list of supported functions in the fieldline-xpath README".to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Filling a node from the columns of its survey row: labels, media, binds, appearance,
 //! parameters and attribute columns.
 
+use crate::expression::parse_expression;
 use crate::expression::Expression;
 use crate::headers::{Row, Table};
 use crate::model::Node;
 use crate::problems::Problems;
-use crate::validate::parse_expression;
 
 /// Columns handled elsewhere or by meaning, which are therefore not kept as attributes.
 fn is_interpreted(tokens: &[String]) -> bool {

@@ -1,39 +1,14 @@
 //! Loading a form: the sheets in order, then whole-form checks, then the flat node arena.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+pub use crate::attachments::Attachments;
+use crate::draft::{Context, Draft};
 use crate::headers::{self, Table, Vocabulary};
 use crate::model::{ChoiceList, Form, Node, NodeId, NodeKind};
 use crate::problems::{FormErrors, Problem, Problems};
-use crate::survey::{self, Context, Draft};
+use crate::survey;
 use crate::{choices, indicators, settings, validate, workbook};
-
-/// Files attached to a form (its media folder), by file name: the CSVs of
-/// `select_one_from_file`, images... The library never reads the file system itself.
-#[derive(Debug, Clone, Default)]
-pub struct Attachments {
-    files: BTreeMap<String, Vec<u8>>,
-}
-
-impl Attachments {
-    /// No attachments.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Add a file by name (as the form refers to it, e.g. `cities.csv`).
-    pub fn insert(&mut self, name: impl Into<String>, bytes: Vec<u8>) -> &mut Self {
-        self.files.insert(name.into(), bytes);
-        self
-    }
-
-    /// The bytes of an attached file.
-    pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.files.get(name).map(Vec::as_slice)
-    }
-}
 
 /// What `fieldline form check` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,10 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::expression::parse_expression;
 use crate::headers::{self, Table, Vocabulary};
 use crate::model::Indicator;
 use crate::problems::Problems;
-use crate::validate::{check_references, parse_expression};
+use crate::validate::check_references;
 use crate::workbook::Workbook;
 
 pub fn read(

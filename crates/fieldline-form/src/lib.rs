@@ -15,9 +15,11 @@
 //! pyxform generates (including `meta/instanceID`), so engine paths such as `/data/hh[2]/age`
 //! agree with ODK's.
 
+mod attachments;
 mod cells;
 mod choices;
 mod csv;
+mod draft;
 mod entities;
 mod expression;
 mod fields;
@@ -30,6 +32,7 @@ mod problems;
 mod select;
 mod settings;
 mod survey;
+mod translations;
 mod types;
 mod validate;
 mod workbook;

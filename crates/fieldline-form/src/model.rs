@@ -7,15 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::expression::Expression;
 use crate::settings::Settings;
+pub use crate::translations::Translations;
 use crate::types::QuestionType;
 
 /// Index of a node in [`Form::nodes`]; stable for a given form definition.
 pub type NodeId = usize;
-
-/// Text in each language, keyed by language name as written in the column header
-/// (`"Hindi (hi)"`). Text from a column without a language is keyed by the form's default
-/// language, which is `"default"` unless the settings name one, as pyxform does.
-pub type Translations = BTreeMap<String, String>;
 
 /// A parsed XLSForm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

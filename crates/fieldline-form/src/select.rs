@@ -1,12 +1,12 @@
 //! Select rows (`select_one`, `select_multiple`, `rank`, `*_from_file`, `or_other`) and the
 //! `range` type's parameters.
 
+use crate::draft::{file_source, Context, Draft};
 use crate::expression::{references, Expression};
 use crate::fields::fill;
 use crate::headers::{Row, Table};
 use crate::model::{Choice, ChoiceSource, Node, NodeKind, Translations};
 use crate::problems::Problems;
-use crate::survey::{file_source, Context, Draft};
 use crate::types::{QuestionType, SelectCommand, SelectSpelling};
 
 pub struct SelectContext<'a, 'b> {

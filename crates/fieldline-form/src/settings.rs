@@ -94,7 +94,7 @@ pub fn read(
         let row = &t.rows[0];
         let header = t.header(&["instance_name"]).expect("instance_name column");
         settings.instance_name =
-            crate::validate::parse_expression(&source, &t.sheet, row.number, header, problems);
+            crate::expression::parse_expression(&source, &t.sheet, row.number, header, problems);
     }
     settings.extra = values.into_values().collect();
     if let (Some(t), true) = (
