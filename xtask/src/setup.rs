@@ -55,8 +55,16 @@ pub fn ensure(need: &Need) -> anyhow::Result<()> {
     let mut packages = APT_BUILD.to_vec();
     if need.test_tools {
         packages.extend_from_slice(APT_TEST);
+        // ODK's engine for the conformance suite runs in Node.
+        if !on_path("node") {
+            packages.push("nodejs");
+        }
     }
     ensure_apt_packages(&packages)?;
+    if need.test_tools && !on_path("npm") {
+        // Node.js builds that do not bundle npm leave it to its own package.
+        ensure_apt_packages(&["npm"])?;
+    }
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
     if need.test_tools {
@@ -73,9 +81,10 @@ pub const ODK_ENGINE_DIR: &str = "tests/conformance/odk-engine";
 const NODE_MIN: (u32, u32) = (20, 19);
 
 /// Installs ODK's engine and jsdom with `npm ci` (exactly package-lock.json) when node_modules is
-/// missing or older than the lockfile. Node is not installed here: it must come from the system.
+/// missing or older than the lockfile. Node itself comes from the system's packages (see `ensure`).
 pub fn ensure_odk_engine() -> anyhow::Result<()> {
-    let how = "install Node.js 20.19+ and npm, on Debian: `sudo apt-get install nodejs npm`";
+    let how = "install Node.js 20.19+ with npm (a Debian `nodejs` package of version 20, e.g. \
+               NodeSource's; Debian 12's own is 18)";
     let version =
         output_of("node", &["--version"]).with_context(|| format!("node is missing: {how}"))?;
     let mut parts = version.trim().trim_start_matches('v').split('.');
