@@ -3,10 +3,23 @@
 //! Everything an enumerator enters lives here until the server has acknowledged it, so the database
 //! runs in WAL mode with foreign keys on, and every write is its own small transaction.
 
+mod drafts;
+mod error;
+mod forms;
+mod outbox;
+pub mod payload;
+mod profile;
+mod session;
+
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension};
-use serde::Serialize;
+use rusqlite::Connection;
+
+pub use drafts::{DraftSummary, EventKind};
+pub use error::StoreError;
+pub use forms::{FormSummary, ImportedForm};
+pub use outbox::{FinalizeOutcome, OutboxEntry, SyncState};
+pub use profile::DeviceProfile;
 
 /// File name of the profile database inside the data directory.
 pub const DATABASE_FILE: &str = "fieldline-device.sqlite3";
@@ -14,51 +27,21 @@ pub const DATABASE_FILE: &str = "fieldline-device.sqlite3";
 /// Longest enumerator name accepted; names are shown on every screen and sent with each submission.
 pub const MAX_USERNAME_CHARS: usize = 80;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("cannot create the data directory {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot open the device database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("the device database {path} cannot be brought up to date: {source}")]
-    Migrate {
-        path: PathBuf,
-        #[source]
-        source: fieldline_migrations::MigrationError,
-    },
-    #[error("the user name is empty; type the name you sign your interviews with")]
-    EmptyUsername,
-    #[error("the user name is {0} characters long; use at most {MAX_USERNAME_CHARS}")]
-    UsernameTooLong(usize),
-    #[error("device database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-}
-
-/// What the home screen shows about this device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceProfile {
-    pub device_id: String,
-    pub username: Option<String>,
-    pub server_url: Option<String>,
-    pub database_path: PathBuf,
-}
-
 /// An open device profile.
 pub struct DeviceStore {
     conn: Connection,
     path: PathBuf,
+    /// The draft being answered, kept live so an answer is checked by the engine without replaying
+    /// the whole log each time. Dropped whenever the database and it might disagree.
+    open_draft: Option<session::OpenDraft>,
 }
 
-const SETTING_USERNAME: &str = "username";
-const SETTING_SERVER_URL: &str = "server_url";
+// The app keeps the store behind a Mutex in state shared across threads, so it must stay Send
+// (the cached draft included); this fails to compile otherwise.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<DeviceStore>();
+};
 
 impl DeviceStore {
     /// Opens (creating if needed) the profile in `data_dir`, migrating it to the current schema.
@@ -93,105 +76,17 @@ impl DeviceStore {
             "INSERT INTO device (singleton, device_id) VALUES (1, ?1) ON CONFLICT DO NOTHING",
             [format!("fieldline:{}", uuid::Uuid::now_v7())],
         )?;
-        Ok(Self { conn, path })
-    }
-
-    pub fn profile(&self) -> Result<DeviceProfile, StoreError> {
-        let device_id = self
-            .conn
-            .query_row("SELECT device_id FROM device", [], |row| row.get(0))?;
-        Ok(DeviceProfile {
-            device_id,
-            username: self.setting(SETTING_USERNAME)?,
-            server_url: self.setting(SETTING_SERVER_URL)?,
-            database_path: self.path.clone(),
+        Ok(Self {
+            conn,
+            path,
+            open_draft: None,
         })
-    }
-
-    /// Records the enumerator's name, reported as XLSForm `username` metadata. Surrounding
-    /// whitespace is dropped; an empty or overlong name is refused.
-    pub fn set_username(&self, name: &str) -> Result<(), StoreError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::EmptyUsername);
-        }
-        let chars = name.chars().count();
-        if chars > MAX_USERNAME_CHARS {
-            return Err(StoreError::UsernameTooLong(chars));
-        }
-        self.put_setting(SETTING_USERNAME, name)
-    }
-
-    /// Records the campaign server this device syncs with.
-    pub fn set_server_url(&self, url: &str) -> Result<(), StoreError> {
-        self.put_setting(SETTING_SERVER_URL, url.trim())
-    }
-
-    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
-            .optional()?)
-    }
-
-    fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO setting (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value,
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            [key, value],
-        )?;
-        Ok(())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_profile_keeps_its_identity_and_settings_across_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = {
-            let store = DeviceStore::open(dir.path()).unwrap();
-            store.set_username("  Sunita Devi ").unwrap();
-            store.set_server_url("http://127.0.0.1:8080").unwrap();
-            store.profile().unwrap()
-        };
-        assert!(first.device_id.starts_with("fieldline:"));
-        let again = DeviceStore::open(dir.path()).unwrap().profile().unwrap();
-        assert_eq!(again, first);
-        assert_eq!(again.username.as_deref(), Some("Sunita Devi"));
-        assert_eq!(again.server_url.as_deref(), Some("http://127.0.0.1:8080"));
-    }
-
-    #[test]
-    fn the_database_runs_in_wal_mode() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = DeviceStore::open(dir.path()).unwrap();
-        let mode: String = store
-            .conn
-            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-    }
-
-    #[test]
-    fn refuses_empty_and_overlong_names_without_touching_the_stored_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = DeviceStore::open(dir.path()).unwrap();
-        store.set_username("Asha").unwrap();
-        assert!(matches!(
-            store.set_username("   "),
-            Err(StoreError::EmptyUsername)
-        ));
-        let long = "x".repeat(MAX_USERNAME_CHARS + 1);
-        assert!(matches!(
-            store.set_username(&long),
-            Err(StoreError::UsernameTooLong(81))
-        ));
-        assert_eq!(store.profile().unwrap().username.as_deref(), Some("Asha"));
-    }
+/// Now, in milliseconds since 1970-01-01T00:00:00Z: the form engine's clock.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

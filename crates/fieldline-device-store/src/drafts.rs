@@ -1,0 +1,261 @@
+//! Drafts: interviews in progress, saved answer by answer as an append-only log.
+//!
+//! Every answer, repeat added or removed is checked by the engine first and then written in its
+//! own small transaction (autosave), so a killed app loses at most the answer being typed.
+
+use fieldline_form::instance::Instance;
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use crate::session::{self, OpenDraft};
+use crate::{now_millis, DeviceStore, StoreError};
+
+/// What a draft log entry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Set,
+    AddRepeat,
+    RemoveRepeat,
+}
+
+impl EventKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Set => "set",
+            EventKind::AddRepeat => "add_repeat",
+            EventKind::RemoveRepeat => "remove_repeat",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Set, Self::AddRepeat, Self::RemoveRepeat]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A draft as the drafts screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftSummary {
+    pub instance_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub position: Option<String>,
+    /// Entries in the answer log.
+    pub events: i64,
+}
+
+impl DeviceStore {
+    /// Starts an interview of an imported form; returns its instance id (UUIDv7).
+    pub fn start_draft(&mut self, form_id: &str, version: &str) -> Result<String, StoreError> {
+        self.plan(form_id, version)?;
+        let instance_id = uuid::Uuid::now_v7().to_string();
+        let now = now_millis();
+        let username = self.profile()?.username.unwrap_or_default();
+        self.conn.execute(
+            "INSERT INTO draft (instance_id, form_id, form_version, created_at, username,
+                                updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
+            params![instance_id, form_id, version, now, username],
+        )?;
+        Ok(instance_id)
+    }
+
+    /// Saves an answer (`key`: a question name or instance path). The engine checks it first; an
+    /// answer the form cannot take is refused with the engine's reason and nothing is stored.
+    /// Returns the answered leaf's path.
+    pub fn record_answer(
+        &mut self,
+        instance_id: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        self.record(instance_id, EventKind::Set, key, Some(value))
+    }
+
+    /// Adds an instance at the end of the repeat at `repeat_path` (`/data/migrants`, or
+    /// `/data/a[2]/b` inside another repeat); returns the new instance's path.
+    pub fn add_repeat(
+        &mut self,
+        instance_id: &str,
+        repeat_path: &str,
+    ) -> Result<String, StoreError> {
+        self.record(instance_id, EventKind::AddRepeat, repeat_path, None)
+    }
+
+    /// Removes the repeat instance at `instance_path` (`/data/migrants[2]`).
+    pub fn remove_repeat(
+        &mut self,
+        instance_id: &str,
+        instance_path: &str,
+    ) -> Result<(), StoreError> {
+        self.record(instance_id, EventKind::RemoveRepeat, instance_path, None)
+            .map(drop)
+    }
+
+    /// Remembers where the enumerator is, so resuming returns there.
+    pub fn set_position(&self, instance_id: &str, position: &str) -> Result<(), StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE draft SET position = ?2, updated_at = ?3 WHERE instance_id = ?1",
+            params![instance_id, position, now_millis()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::UnknownDraft(instance_id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The draft's engine instance, rebuilt by replaying its log: every answer and repeat as
+    /// they were saved.
+    pub fn open_draft(&mut self, instance_id: &str) -> Result<&Instance, StoreError> {
+        Ok(&self.live_draft(instance_id)?.instance)
+    }
+
+    /// Every draft, most recently touched first.
+    pub fn list_drafts(&self) -> Result<Vec<DraftSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.instance_id, d.form_id, d.form_version, d.created_at, d.updated_at,
+                    d.position,
+                    (SELECT COUNT(*) FROM draft_event e WHERE e.instance_id = d.instance_id)
+             FROM draft d ORDER BY d.updated_at DESC, d.instance_id DESC",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(DraftSummary {
+                instance_id: row.get(0)?,
+                form_id: row.get(1)?,
+                form_version: row.get(2)?,
+                created_at: row.get(3)?,
+                updated_at: row.get(4)?,
+                position: row.get(5)?,
+                events: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes a draft and its answers (the UI asks for confirmation first).
+    pub fn discard_draft(&mut self, instance_id: &str) -> Result<(), StoreError> {
+        self.forget_draft(instance_id);
+        // The log goes with the draft (ON DELETE CASCADE), in the same statement.
+        let deleted = self
+            .conn
+            .execute("DELETE FROM draft WHERE instance_id = ?1", [instance_id])?;
+        if deleted == 0 {
+            return Err(StoreError::UnknownDraft(instance_id.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn record(
+        &mut self,
+        instance_id: &str,
+        kind: EventKind,
+        path: &str,
+        value: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let live = self.live_draft(instance_id)?;
+        let applied = session::apply(&mut live.instance, kind, path, value);
+        let seq = live.next_seq;
+        let logged = applied.and_then(|result_path| {
+            // A repeat addition is logged as the repeat it was asked of (the instance path it
+            // returns is not there yet when replaying); answers and removals as resolved paths.
+            let logged_path = match kind {
+                EventKind::AddRepeat => path,
+                EventKind::Set | EventKind::RemoveRepeat => result_path.as_str(),
+            };
+            let tx = self.conn.transaction()?;
+            let now = now_millis();
+            tx.execute(
+                "INSERT INTO draft_event (instance_id, seq, kind, path, value, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![instance_id, seq, kind.as_str(), logged_path, value, now],
+            )?;
+            tx.execute(
+                "UPDATE draft SET updated_at = ?2 WHERE instance_id = ?1",
+                params![instance_id, now],
+            )?;
+            tx.commit()?;
+            Ok(result_path)
+        });
+        match &logged {
+            Ok(_) => {
+                if let Some(live) = self.open_draft.as_mut() {
+                    live.next_seq += 1;
+                }
+            }
+            // The instance may now differ from the log; the next action replays it.
+            Err(_) => self.forget_draft(instance_id),
+        }
+        logged
+    }
+
+    pub(crate) fn forget_draft(&mut self, instance_id: &str) {
+        if self
+            .open_draft
+            .as_ref()
+            .is_some_and(|d| d.instance_id == instance_id)
+        {
+            self.open_draft = None;
+        }
+    }
+
+    /// The cached replay of `instance_id`, replaying the log when another draft (or none) is
+    /// cached.
+    pub(crate) fn live_draft(&mut self, instance_id: &str) -> Result<&mut OpenDraft, StoreError> {
+        let cached = self
+            .open_draft
+            .as_ref()
+            .is_some_and(|d| d.instance_id == instance_id);
+        if !cached {
+            self.open_draft = None;
+            self.open_draft = Some(self.replay(instance_id)?);
+        }
+        Ok(self.open_draft.as_mut().expect("just cached"))
+    }
+
+    fn replay(&self, instance_id: &str) -> Result<OpenDraft, StoreError> {
+        let (form_id, version, created_at, username): (String, String, i64, String) = self
+            .conn
+            .query_row(
+                "SELECT form_id, form_version, created_at, username FROM draft
+                 WHERE instance_id = ?1",
+                [instance_id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownDraft(instance_id.to_owned()))?;
+        let env =
+            session::environment(instance_id, created_at, self.profile()?.device_id, username);
+        let mut instance = Instance::from_plan(self.plan(&form_id, &version)?, env);
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, kind, path, value FROM draft_event WHERE instance_id = ?1 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([instance_id])?;
+        let mut last = 0;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let kind: String = row.get(1)?;
+            let path: String = row.get(2)?;
+            let value: Option<String> = row.get(3)?;
+            let replay_error = |reason: String| StoreError::Replay {
+                instance_id: instance_id.to_owned(),
+                seq,
+                reason,
+            };
+            let kind = EventKind::parse(&kind)
+                .ok_or_else(|| replay_error(format!("unknown action {kind:?}")))?;
+            session::apply(&mut instance, kind, &path, value.as_deref())
+                .map_err(|e| replay_error(e.to_string()))?;
+            last = seq;
+        }
+        Ok(OpenDraft {
+            instance_id: instance_id.to_owned(),
+            instance,
+            next_seq: last + 1,
+        })
+    }
+}

@@ -1,0 +1,59 @@
+//! Why the store refused something, worded for the person holding the tablet.
+
+use std::path::PathBuf;
+
+use crate::MAX_USERNAME_CHARS;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the device database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the device database {path} cannot be brought up to date: {source}")]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: fieldline_migrations::MigrationError,
+    },
+    #[error("the user name is empty; type the name you sign your interviews with")]
+    EmptyUsername,
+    #[error("the user name is {0} characters long; use at most {MAX_USERNAME_CHARS}")]
+    UsernameTooLong(usize),
+    #[error("this form cannot be used:\n{0}")]
+    UnusableForm(#[from] fieldline_form::FormErrors),
+    #[error(
+        "form {form_id} version {version:?} is already on this device with different content; \
+         ask for a form with a new version number"
+    )]
+    FormVersionConflict { form_id: String, version: String },
+    #[error("form {form_id} version {version:?} is not on this device")]
+    UnknownForm { form_id: String, version: String },
+    #[error("there is no draft {0} on this device (finalized or discarded already?)")]
+    UnknownDraft(String),
+    #[error("the answer was not saved: {0}")]
+    AnswerRefused(#[from] fieldline_form::instance::AnswerError),
+    #[error("the repeat was not changed: {0}")]
+    RepeatRefused(String),
+    #[error(
+        "draft {instance_id} cannot be replayed (answer {seq}: {reason}); the form it was \
+         started with has changed"
+    )]
+    Replay {
+        instance_id: String,
+        seq: i64,
+        reason: String,
+    },
+    #[error("the stored definition of form {form_id} cannot be read: {reason}")]
+    CorruptForm { form_id: String, reason: String },
+    #[error("device database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}

@@ -1,0 +1,111 @@
+//! The canonical payload of a finalized submission: the exact bytes sent, stored and hashed.
+//!
+//! Format 1 is UTF-8 JSON, compact (no whitespace), with keys in this fixed order:
+//!
+//! ```json
+//! {"format":1,"form_id":"safe_migration_kap","form_version":"2026-01","instance_id":"0193...",
+//!  "device_id":"fieldline:0193...","username":"Asha","start":"2026-11-25T16:37:43.910Z",
+//!  "end":"2026-11-25T16:52:01.002Z","values":[["/data/province","koshi"],...]}
+//! ```
+//!
+//! `start` and `end` are UTC, millisecond precision. `values` are the engine's submission: every
+//! relevant leaf (questions, calculations, metadata) in document order, as `[path, value]` pairs,
+//! repeat instances written `name[n]`; non-relevant answers are left out. The same draft always
+//! yields the same bytes, so the SHA-256 identifies the submission's content.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The payload format this store writes.
+pub const PAYLOAD_FORMAT: u32 = 1;
+
+/// What a payload is built from. Field order is the serialized key order; never reorder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Payload {
+    pub format: u32,
+    pub form_id: String,
+    pub form_version: String,
+    pub instance_id: String,
+    pub device_id: String,
+    pub username: String,
+    pub start: String,
+    pub end: String,
+    pub values: Vec<(String, String)>,
+}
+
+impl Payload {
+    /// The canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Serializing plain strings and numbers cannot fail.
+        serde_json::to_vec(self).expect("payload serializes")
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `2026-11-25T16:37:43.910Z` for milliseconds since 1970-01-01T00:00:00Z.
+pub fn utc_timestamp(millis: i64) -> String {
+    let days = millis.div_euclid(86_400_000);
+    let ms_of_day = millis.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm), so the
+/// store needs no date library for one timestamp format.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_with_milliseconds() {
+        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(utc_timestamp(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(utc_timestamp(1_795_624_663_910), "2026-11-25T16:37:43.910Z");
+    }
+
+    #[test]
+    fn keys_come_in_the_documented_order() {
+        let p = Payload {
+            format: PAYLOAD_FORMAT,
+            form_id: "f".into(),
+            form_version: "1".into(),
+            instance_id: "i".into(),
+            device_id: "d".into(),
+            username: "u".into(),
+            start: "s".into(),
+            end: "e".into(),
+            values: vec![("/data/a".into(), "x".into())],
+        };
+        assert_eq!(
+            String::from_utf8(p.to_bytes()).unwrap(),
+            r#"{"format":1,"form_id":"f","form_version":"1","instance_id":"i","device_id":"d","username":"u","start":"s","end":"e","values":[["/data/a","x"]]}"#
+        );
+        assert_eq!(sha256_hex(b"abc").len(), 64);
+    }
+}

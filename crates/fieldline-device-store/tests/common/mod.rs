@@ -1,0 +1,47 @@
+//! Helpers shared by the store's integration tests: real SQLite files, the real campaign form.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::Path;
+
+use fieldline_device_store::{DeviceStore, DATABASE_FILE};
+
+pub const KAP_FILE: &str = "safe_migration_kap.xlsx";
+
+pub fn kap() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/forms/fieldline")
+        .join(KAP_FILE);
+    std::fs::read(path).unwrap()
+}
+
+/// A store with the KAP form imported and a user name set; returns (store, form id, version).
+pub fn store(dir: &Path) -> (DeviceStore, String, String) {
+    let store = DeviceStore::open(dir).unwrap();
+    store.set_username("Asha").unwrap();
+    let form = store.import_form(KAP_FILE, &kap()).unwrap();
+    (store, form.form_id, form.version)
+}
+
+pub fn answer_all(store: &mut DeviceStore, id: &str, answers: &[(&str, &str)]) {
+    for (key, value) in answers {
+        store.record_answer(id, key, value).unwrap();
+    }
+}
+
+/// Answers of a consent refused: the interview ends there.
+pub const REFUSED: &[(&str, &str)] = &[
+    ("province", "koshi"),
+    ("municipality", "dharan"),
+    ("ward", "5"),
+    ("consent", "no"),
+];
+
+pub fn raw(dir: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.join(DATABASE_FILE)).unwrap()
+}
+
+pub fn count(dir: &Path, table: &str) -> i64 {
+    raw(dir)
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
