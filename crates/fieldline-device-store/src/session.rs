@@ -29,6 +29,7 @@ pub(crate) fn environment(
         device_id,
         username,
         seed,
+        instance_id: Some(instance_id.to_owned()),
         ..Environment::default()
     }
 }

@@ -109,6 +109,8 @@ fn finalizing_writes_exactly_the_relevant_answers_with_a_matching_hash() {
         ("koshi", "5", "no")
     );
     assert_eq!(get("/data/deviceid"), profile.device_id);
+    // The submission's own instanceID names the same interview as its envelope.
+    assert_eq!(get("/data/meta/instanceID"), format!("uuid:{id}"));
     assert!(!get("/data/end").is_empty());
     let forms = store.list_forms().unwrap();
     assert_eq!(

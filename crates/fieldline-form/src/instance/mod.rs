@@ -89,7 +89,7 @@ impl InstanceNodeId {
 }
 
 /// What the engine takes from the device: it never reads a clock or the system itself.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Environment {
     /// Now, in milliseconds since 1970-01-01T00:00:00Z (`now()`, `today()`, `start`).
     pub now_millis: f64,
@@ -102,22 +102,12 @@ pub struct Environment {
     /// The `email` and `phonenumber` metadata.
     pub email: String,
     pub phone_number: String,
-    /// Seed of `random()`, `uuid()` and the instance id.
+    /// Seed of `random()`, `uuid()` and, when `instance_id` is not given, the instance id.
     pub seed: u64,
-}
-
-impl Default for Environment {
-    fn default() -> Self {
-        Environment {
-            now_millis: 0.0,
-            utc_offset_minutes: 0,
-            device_id: String::new(),
-            username: String::new(),
-            email: String::new(),
-            phone_number: String::new(),
-            seed: 0,
-        }
-    }
+    /// The id the interview already has (the device store's draft id), written as `uuid:ID` into
+    /// the instanceID metadata so the submission and its envelope name the same interview. `None`
+    /// draws one from `seed`, as ODK does.
+    pub instance_id: Option<String>,
 }
 
 /// One instance of a form: answers, repeat instances and every node's computed state.
@@ -261,7 +251,10 @@ impl Instance {
                 ("timestamp", "end") => continue,
                 ("timestamp", _) => three_digit_millis(&self.eval_source("now()", n)),
                 ("date", _) => self.eval_source("today()", n),
-                ("uid", _) => self.eval_source("concat('uuid:', uuid())", n),
+                ("uid", _) => match &self.env.instance_id {
+                    Some(id) => format!("uuid:{id}"),
+                    None => self.eval_source("concat('uuid:', uuid())", n),
+                },
                 ("property", "deviceid") => self.env.device_id.clone(),
                 ("property", "username") => self.env.username.clone(),
                 ("property", "email") => self.env.email.clone(),
