@@ -290,7 +290,7 @@ fn ranges_store_nothing_outside_their_bounds() {
 }
 
 #[test]
-fn odk_messages_show_pyxforms_placeholder_for_a_missing_language() {
+fn odk_messages_show_pyxforms_dash_for_a_missing_language() {
     let mut i = shared(KAP);
     answer(&mut i, &[("consent", "yes"), ("age", "15")]);
     let leaves = i.leaves_as_odk("Nepali (ne)");

@@ -147,7 +147,7 @@ impl Instance {
     }
 
     /// As [`Instance::leaves`] with messages exactly as ODK shows them in `language`: a
-    /// message the form gives only in other languages is pyxform's placeholder `-`.
+    /// message the form gives only in other languages is pyxform's stand-in `-`.
     pub fn leaves_as_odk(&self, language: &str) -> Vec<LeafState> {
         self.leaf_nodes()
             .into_iter()
