@@ -28,6 +28,9 @@ CREATE TABLE draft (
     form_version  TEXT NOT NULL,
     -- The interview's start (XLSForm `start`, `today`).
     created_at    INTEGER NOT NULL,
+    -- The device's offset from UTC when the interview started, in minutes: dates and times in
+    -- the form (`today()`, `start`) are local, as in ODK, and a replay must compute the same ones.
+    utc_offset_minutes INTEGER NOT NULL CHECK (utc_offset_minutes BETWEEN -1080 AND 1080),
     -- The enumerator when the interview started (XLSForm `username`), kept with the draft so a
     -- later change of name cannot change what a replay computes.
     username      TEXT NOT NULL,

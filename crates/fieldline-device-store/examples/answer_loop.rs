@@ -33,7 +33,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .find(|d| d.events < ANSWERS_PER_DRAFT);
         let (id, events) = match current {
             Some(d) => (d.instance_id, d.events),
-            None => (store.start_draft(&imported.form_id, &imported.version)?, 0),
+            None => (
+                store.start_draft(&imported.form_id, &imported.version, 0)?,
+                0,
+            ),
         };
         let (path, value) = if events == 0 {
             ("consent".to_owned(), "yes".to_owned())

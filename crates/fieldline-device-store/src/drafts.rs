@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use crate::session::{self, OpenDraft};
-use crate::{now_millis, DeviceStore, StoreError};
+use crate::{now_millis, DeviceStore, StoreError, MAX_UTC_OFFSET_MINUTES};
 
 /// What a draft log entry did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,16 +51,34 @@ pub struct DraftSummary {
 
 impl DeviceStore {
     /// Starts an interview of an imported form; returns its instance id (UUIDv7).
-    pub fn start_draft(&mut self, form_id: &str, version: &str) -> Result<String, StoreError> {
+    ///
+    /// `utc_offset_minutes` is the device's offset from UTC now (e.g. 345 in Nepal): the form's
+    /// dates are local, and the store cannot know the zone itself (the UI does).
+    pub fn start_draft(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        utc_offset_minutes: i32,
+    ) -> Result<String, StoreError> {
+        if !(-MAX_UTC_OFFSET_MINUTES..=MAX_UTC_OFFSET_MINUTES).contains(&utc_offset_minutes) {
+            return Err(StoreError::UtcOffset(utc_offset_minutes));
+        }
         self.plan(form_id, version)?;
         let instance_id = uuid::Uuid::now_v7().to_string();
         let now = now_millis();
         let username = self.profile()?.username.unwrap_or_default();
         self.conn.execute(
-            "INSERT INTO draft (instance_id, form_id, form_version, created_at, username,
-                                updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
-            params![instance_id, form_id, version, now, username],
+            "INSERT INTO draft (instance_id, form_id, form_version, created_at,
+                                utc_offset_minutes, username, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)",
+            params![
+                instance_id,
+                form_id,
+                version,
+                now,
+                utc_offset_minutes,
+                username
+            ],
         )?;
         Ok(instance_id)
     }
@@ -218,18 +236,37 @@ impl DeviceStore {
     }
 
     fn replay(&self, instance_id: &str) -> Result<OpenDraft, StoreError> {
-        let (form_id, version, created_at, username): (String, String, i64, String) = self
+        let (form_id, version, created_at, utc_offset_minutes, username): (
+            String,
+            String,
+            i64,
+            i32,
+            String,
+        ) = self
             .conn
             .query_row(
-                "SELECT form_id, form_version, created_at, username FROM draft
-                 WHERE instance_id = ?1",
+                "SELECT form_id, form_version, created_at, utc_offset_minutes, username
+                 FROM draft WHERE instance_id = ?1",
                 [instance_id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                    ))
+                },
             )
             .optional()?
             .ok_or_else(|| StoreError::UnknownDraft(instance_id.to_owned()))?;
-        let env =
-            session::environment(instance_id, created_at, self.profile()?.device_id, username);
+        let env = session::environment(
+            instance_id,
+            created_at,
+            utc_offset_minutes,
+            self.profile()?.device_id,
+            username,
+        );
         let mut instance = Instance::from_plan(self.plan(&form_id, &version)?, env);
         let mut stmt = self.conn.prepare(
             "SELECT seq, kind, path, value FROM draft_event WHERE instance_id = ?1 ORDER BY seq",

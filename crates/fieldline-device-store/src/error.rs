@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::MAX_USERNAME_CHARS;
+use crate::{MAX_USERNAME_CHARS, MAX_UTC_OFFSET_MINUTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -26,6 +26,11 @@ pub enum StoreError {
     },
     #[error("the user name is empty; type the name you sign your interviews with")]
     EmptyUsername,
+    #[error(
+        "the device's offset from UTC, {0} minutes, is impossible; it must lie within \
+         {MAX_UTC_OFFSET_MINUTES} minutes of UTC: check the tablet's time zone"
+    )]
+    UtcOffset(i32),
     #[error("the user name is {0} characters long; use at most {MAX_USERNAME_CHARS}")]
     UsernameTooLong(usize),
     #[error("this form cannot be used:\n{0}")]

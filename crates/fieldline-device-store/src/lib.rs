@@ -27,6 +27,10 @@ pub const DATABASE_FILE: &str = "fieldline-device.sqlite3";
 /// Longest enumerator name accepted; names are shown on every screen and sent with each submission.
 pub const MAX_USERNAME_CHARS: usize = 80;
 
+/// Largest offset from UTC a device can report, in minutes (UTC+14 and UTC-12 are the extremes in
+/// use; the schema allows up to 18 hours either way, as ISO 8601 does).
+pub const MAX_UTC_OFFSET_MINUTES: i32 = 18 * 60;
+
 /// An open device profile.
 pub struct DeviceStore {
     conn: Connection,

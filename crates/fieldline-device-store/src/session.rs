@@ -20,12 +20,14 @@ pub(crate) struct OpenDraft {
 pub(crate) fn environment(
     instance_id: &str,
     created_at: i64,
+    utc_offset_minutes: i32,
     device_id: String,
     username: String,
 ) -> Environment {
     let seed = uuid::Uuid::parse_str(instance_id).map_or(0, |u| u.as_u128() as u64);
     Environment {
         now_millis: created_at as f64,
+        utc_offset_minutes,
         device_id,
         username,
         seed,

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use fieldline_device_store::{DeviceStore, StoreError};
+use fieldline_device_store::{DeviceStore, StoreError, MAX_UTC_OFFSET_MINUTES};
 
 #[test]
 fn importing_twice_is_idempotent_and_other_content_under_the_same_version_is_refused() {
@@ -52,7 +52,7 @@ fn answers_and_repeats_are_autosaved_and_a_reopened_store_resumes_them() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
         let (mut store, form_id, version) = store(dir.path());
-        let id = store.start_draft(&form_id, &version).unwrap();
+        let id = store.start_draft(&form_id, &version, NEPAL).unwrap();
         answer_all(
             &mut store,
             &id,
@@ -103,7 +103,7 @@ fn answers_and_repeats_are_autosaved_and_a_reopened_store_resumes_them() {
 fn a_refused_answer_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, form_id, version) = store(dir.path());
-    let id = store.start_draft(&form_id, &version).unwrap();
+    let id = store.start_draft(&form_id, &version, NEPAL).unwrap();
     store.record_answer(&id, "ward", "7").unwrap();
     let err = store.record_answer(&id, "ward", "seven").unwrap_err();
     assert!(matches!(err, StoreError::AnswerRefused(_)), "{err}");
@@ -125,8 +125,8 @@ fn a_refused_answer_stores_nothing() {
 fn discarding_a_draft_removes_it_and_its_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, form_id, version) = store(dir.path());
-    let keep = store.start_draft(&form_id, &version).unwrap();
-    let drop = store.start_draft(&form_id, &version).unwrap();
+    let keep = store.start_draft(&form_id, &version, NEPAL).unwrap();
+    let drop = store.start_draft(&form_id, &version, NEPAL).unwrap();
     answer_all(&mut store, &keep, &[("ward", "3")]);
     answer_all(&mut store, &drop, &[("ward", "4"), ("consent", "yes")]);
     store.discard_draft(&drop).unwrap();
@@ -145,5 +145,35 @@ fn discarding_a_draft_removes_it_and_its_answers() {
     assert!(matches!(
         store.record_answer(&drop, "ward", "5"),
         Err(StoreError::UnknownDraft(_))
+    ));
+}
+
+#[test]
+fn an_interview_keeps_the_local_date_it_started_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, form_id, version) = store(dir.path());
+    // 36 hours apart, the two extremes put at least one local date off the UTC date whatever the
+    // time of day the test runs, so ignoring the offset cannot pass.
+    for offset in [NEPAL, MAX_UTC_OFFSET_MINUTES, -MAX_UTC_OFFSET_MINUTES] {
+        let id = store.start_draft(&form_id, &version, offset).unwrap();
+        let started = store
+            .list_drafts()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.instance_id == id)
+            .unwrap()
+            .created_at;
+        let local_day = (started + i64::from(offset) * 60_000).div_euclid(86_400_000);
+        let (y, m, d) = fieldline_xpath::civil_from_days(local_day);
+        let today = {
+            let instance = store.open_draft(&id).unwrap();
+            let node = instance.find_key("today").unwrap();
+            instance.value(node).to_owned()
+        };
+        assert_eq!(today, format!("{y:04}-{m:02}-{d:02}"), "offset {offset}");
+    }
+    assert!(matches!(
+        store.start_draft(&form_id, &version, 24 * 60),
+        Err(StoreError::UtcOffset(1440))
     ));
 }

@@ -9,7 +9,7 @@ use fieldline_device_store::{FinalizeOutcome, SyncState};
 fn finalizing_with_a_problem_reports_the_first_one_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, form_id, version) = store(dir.path());
-    let id = store.start_draft(&form_id, &version).unwrap();
+    let id = store.start_draft(&form_id, &version, NEPAL).unwrap();
     answer_all(
         &mut store,
         &id,
@@ -34,7 +34,7 @@ fn finalizing_with_a_problem_reports_the_first_one_and_changes_nothing() {
 fn finalizing_writes_exactly_the_relevant_answers_with_a_matching_hash() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, form_id, version) = store(dir.path());
-    let id = store.start_draft(&form_id, &version).unwrap();
+    let id = store.start_draft(&form_id, &version, NEPAL).unwrap();
     // An answer given before consent was refused is not relevant any more: it must not leave.
     answer_all(&mut store, &id, &[("consent", "yes"), ("age", "40")]);
     answer_all(&mut store, &id, REFUSED);
@@ -123,7 +123,7 @@ fn finalizing_writes_exactly_the_relevant_answers_with_a_matching_hash() {
 fn outbox_rows_can_never_be_changed_or_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, form_id, version) = store(dir.path());
-    let id = store.start_draft(&form_id, &version).unwrap();
+    let id = store.start_draft(&form_id, &version, NEPAL).unwrap();
     answer_all(&mut store, &id, REFUSED);
     assert!(matches!(
         store.finalize(&id, None).unwrap(),
@@ -153,7 +153,7 @@ fn device_sequence_numbers_are_dense() {
     let (mut store, form_id, version) = store(dir.path());
     let mut seqs = Vec::new();
     for _ in 0..3 {
-        let id = store.start_draft(&form_id, &version).unwrap();
+        let id = store.start_draft(&form_id, &version, NEPAL).unwrap();
         answer_all(&mut store, &id, REFUSED);
         match store.finalize(&id, None).unwrap() {
             FinalizeOutcome::Finalized { device_seq, .. } => seqs.push(device_seq),

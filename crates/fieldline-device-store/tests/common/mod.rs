@@ -7,6 +7,9 @@ use fieldline_device_store::{DeviceStore, DATABASE_FILE};
 
 pub const KAP_FILE: &str = "safe_migration_kap.xlsx";
 
+/// Nepal's offset from UTC (UTC+05:45), where the campaign form is used.
+pub const NEPAL: i32 = 345;
+
 pub fn kap() -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/forms/fieldline")
