@@ -2,20 +2,25 @@
 
 use fantoccini::{Client, Locator};
 use fieldline_e2e::{
-    binary, field_app_session, save_screenshot, wait_text, within, TauriDriver, VirtualDisplay,
-    TIMEOUT,
+    binary, field_app_session, save_screenshot, wait_text, within, workspace_root, TauriDriver,
+    VirtualDisplay, TIMEOUT,
 };
 use rusqlite::{Connection, OpenFlags};
 
 const SERVER_URL: &str = "http://127.0.0.1:8080";
 
-fn app_args(data_dir: &std::path::Path) -> Vec<String> {
-    vec![
+fn app_args(data_dir: &std::path::Path, imports: &[&str]) -> Vec<String> {
+    let mut args = vec![
         "--data-dir".into(),
         data_dir.display().to_string(),
         "--server".into(),
         SERVER_URL.into(),
-    ]
+    ];
+    for form in imports {
+        let path = workspace_root().join("../shared/forms").join(form);
+        args.extend(["--import".into(), path.display().to_string()]);
+    }
+    args
 }
 
 /// Reads a setting straight from the device database, bypassing the app.
@@ -55,13 +60,31 @@ async fn the_home_screen_saves_the_enumerator_in_the_device_database() -> anyhow
     let display = VirtualDisplay::start()?;
     let driver = TauriDriver::start(&display)?;
 
+    // One usable form and one that pyxform refuses too: the first is listed, the second explained.
+    let imports = [
+        "fieldline/safe_migration_kap.xlsx",
+        "public/pyxform/duplicate_columns.xlsx",
+    ];
     let client = within(
         "starting the app",
-        field_app_session(&driver.url(), &app, &app_args(data_dir.path())),
+        field_app_session(&driver.url(), &app, &app_args(data_dir.path(), &imports)),
     )
     .await?;
     let outcome = within("the first session", async {
         wait_text(&client, "#app-title", "Fieldline").await?;
+        wait_text(&client, "#forms .form-title", "Safe migration KAP survey").await?;
+        wait_text(
+            &client,
+            "#forms .form-counts",
+            "Drafts 0 · Finalized 0 · Not sent 0",
+        )
+        .await?;
+        let notice = client.find(Locator::Css(".notice")).await?.text().await?;
+        anyhow::ensure!(
+            notice.contains("duplicate_columns.xlsx")
+                && notice.contains("Duplicate column header: label"),
+            "the refused form's notice says {notice:?}"
+        );
         wait_text(&client, "#server-url", SERVER_URL).await?;
         wait_text(&client, "#profile-username", "not set").await?;
         let device_id = client
@@ -102,11 +125,14 @@ async fn the_home_screen_saves_the_enumerator_in_the_device_database() -> anyhow
     // A new start of the app reads the same profile back from the database.
     let client = within(
         "restarting the app",
-        field_app_session(&driver.url(), &app, &app_args(data_dir.path())),
+        field_app_session(&driver.url(), &app, &app_args(data_dir.path(), &[])),
     )
     .await?;
     let reopened = within("the second session", async {
         wait_text(&client, "#profile-username", "Sunita Devi").await?;
+        // The imported form stays on the device; nothing to import, nothing to report.
+        wait_text(&client, "#forms .form-title", "Safe migration KAP survey").await?;
+        anyhow::ensure!(client.find(Locator::Css(".notice")).await.is_err());
         wait_text(&client, "#device-id", &device_id).await
     })
     .await;

@@ -1,7 +1,7 @@
 //! Tauri commands: the only way the UI reaches the device store. Each returns the API's `AppError`
 //! on failure, whose message the UI shows as it is.
 
-use fieldline_app_api::{AppError, DeviceProfile};
+use fieldline_app_api::{AppError, DeviceProfile, FormCard, HomeView};
 use fieldline_device_store::{DeviceStore, StoreError};
 use tauri::State;
 
@@ -29,11 +29,6 @@ fn to_api(profile: fieldline_device_store::DeviceProfile) -> DeviceProfile {
     }
 }
 
-#[tauri::command]
-pub fn device_profile(state: State<'_, AppState>) -> Result<DeviceProfile, AppError> {
-    with_store(&state, |store| store.profile().map(to_api))
-}
-
 /// Saves the enumerator's name and answers with the profile as read back from the database, so the
 /// screen shows what was stored rather than what was typed.
 #[tauri::command]
@@ -41,5 +36,30 @@ pub fn set_username(state: State<'_, AppState>, name: String) -> Result<DevicePr
     with_store(&state, |store| {
         store.set_username(&name)?;
         store.profile().map(to_api)
+    })
+}
+
+/// The home screen: this device, its forms with their counts, and any problem met at start.
+#[tauri::command]
+pub fn home(state: State<'_, AppState>) -> Result<HomeView, AppError> {
+    let notices = state.notices.clone();
+    with_store(&state, |store| {
+        let forms = store
+            .list_forms()?
+            .into_iter()
+            .map(|form| FormCard {
+                form_id: form.form_id,
+                version: form.version,
+                title: form.title,
+                drafts: form.drafts,
+                finalized: form.finalized,
+                not_sent: form.not_sent,
+            })
+            .collect();
+        Ok(HomeView {
+            profile: to_api(store.profile()?),
+            forms,
+            notices,
+        })
     })
 }

@@ -15,6 +15,9 @@ pub use options::AppOptions;
 /// a single writer keeps each autosave a small, quick transaction.
 pub struct AppState {
     store: Mutex<DeviceStore>,
+    /// What went wrong while starting (a form given with --import that cannot be used), shown on
+    /// the home screen rather than lost in a terminal nobody reads.
+    notices: Vec<String>,
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -30,15 +33,41 @@ pub fn run() {
             if let Some(url) = &options.server_url {
                 store.set_server_url(url)?;
             }
+            let notices = import_forms(&store, &options.import);
             app.manage(AppState {
                 store: Mutex::new(store),
+                notices,
             });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::device_profile,
-            commands::set_username
+            commands::set_username,
+            commands::home
         ])
         .run(tauri::generate_context!())
         .expect("Fieldline could not start its window");
+}
+
+/// Imports the forms given with `--import`; returns a message for each one that failed.
+fn import_forms(store: &DeviceStore, files: &[std::path::PathBuf]) -> Vec<String> {
+    let mut notices = Vec::new();
+    for file in files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = std::fs::read(file)
+            .map_err(|err| err.to_string())
+            .and_then(|bytes| {
+                store
+                    .import_form(&name, &bytes)
+                    .map_err(|err| err.to_string())
+            });
+        if let Err(err) = result {
+            let notice = format!("Could not import {}: {err}", file.display());
+            eprintln!("{notice}");
+            notices.push(notice);
+        }
+    }
+    notices
 }

@@ -15,6 +15,9 @@ pub struct AppOptions {
     /// Campaign server to sync with, e.g. http://127.0.0.1:8080 (remembered for later starts).
     #[arg(long = "server", value_name = "URL")]
     pub server_url: Option<String>,
+    /// Import an XLSForm at start (repeatable), so work can begin before any server exists.
+    #[arg(long = "import", value_name = "FILE.xlsx")]
+    pub import: Vec<PathBuf>,
 }
 
 impl AppOptions {

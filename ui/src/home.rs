@@ -1,6 +1,7 @@
-//! The home screen: who and what this device is, and the enumerator's name.
+//! The home screen: who and what this device is, its forms with their counts, and the
+//! enumerator's name.
 
-use fieldline_app_api::{command, AppError, DeviceProfile, SetUsername};
+use fieldline_app_api::{command, AppError, DeviceProfile, FormCard, HomeView, SetUsername};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -8,23 +9,23 @@ use crate::ipc::{invoke, NoArgs};
 
 #[function_component(Home)]
 pub fn home() -> Html {
-    let profile = use_state(|| None::<Result<DeviceProfile, AppError>>);
+    let home = use_state(|| None::<Result<HomeView, AppError>>);
     let saving = use_state(|| false);
     let save_result = use_state(|| None::<Result<String, AppError>>);
     let name_input = use_node_ref();
 
     {
-        let profile = profile.clone();
+        let home = home.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                profile.set(Some(invoke(command::DEVICE_PROFILE, &NoArgs {}).await));
+                home.set(Some(invoke(command::HOME, &NoArgs {}).await));
             });
         });
     }
 
     let on_save = {
-        let (profile, saving, save_result, name_input) = (
-            profile.clone(),
+        let (home, saving, save_result, name_input) = (
+            home.clone(),
             saving.clone(),
             save_result.clone(),
             name_input.clone(),
@@ -37,8 +38,7 @@ pub fn home() -> Html {
             let args = SetUsername {
                 name: input.value(),
             };
-            let (profile, saving, save_result) =
-                (profile.clone(), saving.clone(), save_result.clone());
+            let (home, saving, save_result) = (home.clone(), saving.clone(), save_result.clone());
             saving.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 let result: Result<DeviceProfile, AppError> =
@@ -48,8 +48,11 @@ pub fn home() -> Html {
                         .clone()
                         .map(|stored| stored.username.unwrap_or_default()),
                 ));
-                if let Ok(stored) = result {
-                    profile.set(Some(Ok(stored)));
+                if let (Ok(stored), Some(Ok(view))) = (result, home.as_ref()) {
+                    home.set(Some(Ok(HomeView {
+                        profile: stored,
+                        ..view.clone()
+                    })));
                 }
                 saving.set(false);
             });
@@ -60,13 +63,15 @@ pub fn home() -> Html {
         <>
             <header class="app-bar"><h1 id="app-title">{ "Fieldline" }</h1></header>
             <main id="home">
-                { profile_card(profile.as_ref()) }
+                { notices(home.as_ref()) }
+                { forms_card(home.as_ref()) }
+                { profile_card(home.as_ref()) }
                 <section class="card">
                     <h2>{ "Enumerator" }</h2>
                     <form onsubmit={on_save}>
                         <label for="username">{ "Your name, as it should appear on your interviews" }</label>
                         <input id="username" type="text" autocomplete="name" ref={name_input}
-                            value={current_username(profile.as_ref())} />
+                            value={current_username(home.as_ref())} />
                         <button id="save-username" type="submit" disabled={*saving}>{ "Save name" }</button>
                     </form>
                     { save_feedback(save_result.as_ref()) }
@@ -76,18 +81,53 @@ pub fn home() -> Html {
     }
 }
 
-fn current_username(profile: Option<&Result<DeviceProfile, AppError>>) -> String {
-    match profile {
-        Some(Ok(profile)) => profile.username.clone().unwrap_or_default(),
+fn current_username(home: Option<&Result<HomeView, AppError>>) -> String {
+    match home {
+        Some(Ok(view)) => view.profile.username.clone().unwrap_or_default(),
         _ => String::new(),
     }
 }
 
-fn profile_card(profile: Option<&Result<DeviceProfile, AppError>>) -> Html {
-    let body = match profile {
+fn notices(home: Option<&Result<HomeView, AppError>>) -> Html {
+    let Some(Ok(view)) = home else {
+        return html! {};
+    };
+    view.notices
+        .iter()
+        .map(|notice| html! { <p class="card error notice">{ notice }</p> })
+        .collect()
+}
+
+fn forms_card(home: Option<&Result<HomeView, AppError>>) -> Html {
+    let body = match home {
+        Some(Ok(view)) if view.forms.is_empty() => {
+            html! { <p id="no-forms">{ "No forms on this device yet." }</p> }
+        }
+        Some(Ok(view)) => html! {
+            <ul class="forms" id="forms">{ for view.forms.iter().map(form_item) }</ul>
+        },
+        _ => html! {},
+    };
+    html! { <section class="card"><h2>{ "Forms" }</h2>{ body }</section> }
+}
+
+fn form_item(form: &FormCard) -> Html {
+    html! {
+        <li class="form-card" data-form-id={form.form_id.clone()}>
+            <span class="form-title">{ &form.title }</span>
+            <span class="form-counts">{ format!(
+                "Drafts {} · Finalized {} · Not sent {}",
+                form.drafts, form.finalized, form.not_sent
+            ) }</span>
+        </li>
+    }
+}
+
+fn profile_card(home: Option<&Result<HomeView, AppError>>) -> Html {
+    let body = match home {
         None => html! { <p>{ "Opening this device's profile…" }</p> },
         Some(Err(err)) => html! { <p class="error" id="profile-error">{ &err.message }</p> },
-        Some(Ok(profile)) => html! {
+        Some(Ok(HomeView { profile, .. })) => html! {
             <dl>
                 <dt>{ "Device" }</dt><dd id="device-id">{ &profile.device_id }</dd>
                 <dt>{ "Enumerator" }</dt>

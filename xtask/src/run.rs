@@ -73,13 +73,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("Opening the field app; close its window to stop the server too.");
-    let app_status = Command::new(bin.join("fieldline-app"))
-        .arg("--data-dir")
+    let mut app = Command::new(bin.join("fieldline-app"));
+    app.arg("--data-dir")
         .arg(data_dir.join("device"))
         .arg("--server")
-        .arg(&url)
-        .status()
-        .context("cannot start the field app")?;
+        .arg(&url);
+    // The campaign's KAP questionnaire, so a newcomer has a form to look at straight away.
+    let demo_form =
+        crate::workspace_root().join("../shared/forms/fieldline/safe_migration_kap.xlsx");
+    if demo_form.is_file() {
+        app.arg("--import").arg(demo_form);
+    }
+    let app_status = app.status().context("cannot start the field app")?;
     stop(&mut server);
     if !app_status.success() {
         bail!("the field app ended with {app_status}");

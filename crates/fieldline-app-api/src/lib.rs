@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Names of the Tauri commands, as the UI invokes them.
 pub mod command {
-    pub const DEVICE_PROFILE: &str = "device_profile";
     pub const SET_USERNAME: &str = "set_username";
+    pub const HOME: &str = "home";
 }
 
 /// What the home screen shows about this device.
@@ -19,6 +19,29 @@ pub struct DeviceProfile {
     /// The campaign server this device syncs with, when one is set.
     pub server_url: Option<String>,
     pub database_path: String,
+}
+
+/// A form on this device, as the home screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormCard {
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    /// Interviews started and not finalized.
+    pub drafts: i64,
+    /// Interviews finalized on this device.
+    pub finalized: i64,
+    /// Finalized and not yet accepted by the server.
+    pub not_sent: i64,
+}
+
+/// Everything the home screen shows ([`command::HOME`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeView {
+    pub profile: DeviceProfile,
+    pub forms: Vec<FormCard>,
+    /// Problems met while starting, e.g. a form given with `--import` that cannot be used.
+    pub notices: Vec<String>,
 }
 
 /// Arguments of [`command::SET_USERNAME`].
