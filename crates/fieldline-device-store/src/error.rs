@@ -1,29 +1,11 @@
 //! Why the store refused something, worded for the person holding the tablet.
 
-use std::path::PathBuf;
-
 use crate::{MAX_USERNAME_CHARS, MAX_UTC_OFFSET_MINUTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the data directory {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot open the device database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("the device database {path} cannot be brought up to date: {source}")]
-    Migrate {
-        path: PathBuf,
-        #[source]
-        source: fieldline_migrations::MigrationError,
-    },
+    #[error("the device database: {0}")]
+    Open(#[from] fieldline_migrations::OpenError),
     #[error("the user name is empty; type the name you sign your interviews with")]
     EmptyUsername,
     #[error(

@@ -50,32 +50,14 @@ const _: fn() = || {
 impl DeviceStore {
     /// Opens (creating if needed) the profile in `data_dir`, migrating it to the current schema.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::CreateDir {
-            path: data_dir.to_owned(),
-            source,
-        })?;
         let path = data_dir.join(DATABASE_FILE);
-        let open_error = |source| StoreError::Open {
-            path: path.clone(),
-            source,
-        };
-        let mut conn = Connection::open(&path).map_err(open_error)?;
-        // WAL keeps readers and the autosaving writer out of each other's way, and a crash loses at
-        // most the transaction in flight. NORMAL is durable across app crashes in WAL mode; commits
-        // that must survive power loss (finalized submissions) ask for FULL themselves.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(open_error)?;
-        fieldline_migrations::apply(&mut conn, fieldline_migrations::DEVICE).map_err(|source| {
-            StoreError::Migrate {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        // NORMAL is durable across app crashes in WAL mode; commits that must survive power loss
+        // (finalized submissions) ask for FULL themselves.
+        let conn = fieldline_migrations::open(
+            &path,
+            fieldline_migrations::DEVICE,
+            fieldline_migrations::Durability::Normal,
+        )?;
         conn.execute(
             "INSERT INTO device (singleton, device_id) VALUES (1, ?1) ON CONFLICT DO NOTHING",
             [format!("fieldline:{}", uuid::Uuid::now_v7())],

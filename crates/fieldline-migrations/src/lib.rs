@@ -6,6 +6,8 @@
 //! migration it received: opening it with a program whose migration files differ (an edited migration)
 //! or that knows fewer migrations (an older program) is refused instead of guessed at.
 
+use std::path::{Path, PathBuf};
+
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
@@ -48,6 +50,76 @@ pub enum MigrationError {
     TooNew { found: u32, known: u32 },
     #[error("cannot read the schema version: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+/// How hard each commit presses data onto the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// WAL's NORMAL: durable across a crash of the program; a power cut may lose the last
+    /// commits. Commits that must survive one ask for FULL themselves.
+    Normal,
+    /// Every commit reaches the disk before it returns.
+    Full,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the directory {path} for the database: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the database {path} cannot be brought up to date: {source}")]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: MigrationError,
+    },
+}
+
+/// Opens (creating it and its directory if needed) the SQLite database at `path` the way every
+/// Fieldline database runs: WAL, so readers and the writer keep out of each other's way and a crash
+/// loses at most the transaction in flight; foreign keys on; a busy timeout; and `migrations`
+/// applied.
+pub fn open(
+    path: &Path,
+    migrations: &[Migration],
+    durability: Durability,
+) -> Result<Connection, OpenError> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    let open_error = |source| OpenError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(open_error)?;
+    let synchronous = match durability {
+        Durability::Normal => "NORMAL",
+        Durability::Full => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = {synchronous};
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;"
+    ))
+    .map_err(open_error)?;
+    apply(&mut conn, migrations).map_err(|source| OpenError::Migrate {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(conn)
 }
 
 /// Brings `conn` up to the last of `migrations`, returning the versions applied now (empty when the
@@ -191,6 +263,25 @@ mod tests {
             matches!(err, MigrationError::TooNew { found: 2, known: 1 }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn open_creates_the_directory_and_runs_in_wal_with_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/db.sqlite3");
+        let conn = open(&path, TWO_STEPS, Durability::Full).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let (synchronous, foreign_keys): (i64, i64) = conn
+            .query_row(
+                "SELECT * FROM pragma_synchronous, pragma_foreign_keys",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((mode.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+        assert_eq!(tables(&conn), ["a", "b", "schema_migration"]);
     }
 
     #[test]

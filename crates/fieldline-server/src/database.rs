@@ -15,24 +15,8 @@ use serde::Serialize;
 pub enum DatabaseError {
     #[error("unsupported database URL {0:?}: use sqlite:PATH (for example sqlite:/var/lib/fieldline/server.sqlite3)")]
     UnsupportedUrl(String),
-    #[error("cannot create the directory {path} for the database: {source}")]
-    CreateDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot open the database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("the database {path} cannot be brought up to date: {source}")]
-    Migrate {
-        path: PathBuf,
-        #[source]
-        source: fieldline_migrations::MigrationError,
-    },
+    #[error(transparent)]
+    Open(#[from] fieldline_migrations::OpenError),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("a database task failed: {0}")]
@@ -90,29 +74,11 @@ impl Database {
     }
 
     fn open_sqlite(path: &Path) -> Result<Self, DatabaseError> {
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| DatabaseError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
-        let open_error = |source| DatabaseError::Open {
-            path: path.to_owned(),
-            source,
-        };
-        let mut conn = Connection::open(path).map_err(open_error)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(open_error)?;
-        fieldline_migrations::apply(&mut conn, fieldline_migrations::SERVER_SQLITE).map_err(
-            |source| DatabaseError::Migrate {
-                path: path.to_owned(),
-                source,
-            },
+        // The server answers a device only after its commit is on disk (issue 5): FULL.
+        let conn = fieldline_migrations::open(
+            path,
+            fieldline_migrations::SERVER_SQLITE,
+            fieldline_migrations::Durability::Full,
         )?;
         conn.execute(
             "INSERT INTO server_instance (singleton, server_id) VALUES (1, ?1)
