@@ -52,6 +52,24 @@ impl Problem {
             hint,
         }
     }
+
+    /// A problem at one cell; an empty hint is no hint.
+    fn at_cell(
+        sheet: &str,
+        row: u32,
+        column: Option<Column>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        let hint = hint.into();
+        Problem {
+            sheet: sheet.to_string(),
+            row: Some(row),
+            column,
+            message: message.into(),
+            hint: (!hint.is_empty()).then_some(hint),
+        }
+    }
 }
 
 impl fmt::Display for Problem {
@@ -131,14 +149,7 @@ impl Problems {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let hint = hint.into();
-        self.push(Problem {
-            sheet: sheet.to_string(),
-            row: Some(row),
-            column,
-            message: message.into(),
-            hint: (!hint.is_empty()).then_some(hint),
-        });
+        self.push(Problem::at_cell(sheet, row, column, message, hint));
     }
 
     /// Something the author should know that does not stop the form from loading.
@@ -150,14 +161,8 @@ impl Problems {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let hint = hint.into();
-        self.warnings.push(Problem {
-            sheet: sheet.to_string(),
-            row: Some(row),
-            column,
-            message: message.into(),
-            hint: (!hint.is_empty()).then_some(hint),
-        });
+        self.warnings
+            .push(Problem::at_cell(sheet, row, column, message, hint));
     }
 
     pub fn take_warnings(&mut self) -> Vec<Problem> {
