@@ -4,35 +4,41 @@
 //! own small transaction (autosave), so a killed app loses at most the answer being typed.
 
 use fieldline_form::instance::Instance;
+use fieldline_interview::{apply, Action, DraftFacts};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use crate::session::{self, OpenDraft};
+use crate::session::OpenDraft;
 use crate::{now_millis, DeviceStore, StoreError, MAX_UTC_OFFSET_MINUTES};
 
-/// What a draft log entry did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    Set,
-    AddRepeat,
-    RemoveRepeat,
+/// How an action is written in the log's `kind` column.
+fn kind_of(action: &Action) -> &'static str {
+    match action {
+        Action::Set { .. } => "set",
+        Action::AddRepeat { .. } => "add_repeat",
+        Action::RemoveRepeat { .. } => "remove_repeat",
+    }
 }
 
-impl EventKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Set => "set",
-            EventKind::AddRepeat => "add_repeat",
-            EventKind::RemoveRepeat => "remove_repeat",
-        }
-    }
+/// The action a log row records, `None` for a kind this version does not know.
+fn action_of(kind: &str, path: String, value: Option<String>) -> Option<Action> {
+    Some(match kind {
+        "set" => Action::Set {
+            path,
+            value: value.unwrap_or_default(),
+        },
+        "add_repeat" => Action::AddRepeat { path },
+        "remove_repeat" => Action::RemoveRepeat { path },
+        _ => return None,
+    })
+}
 
-    fn parse(s: &str) -> Option<Self> {
-        [Self::Set, Self::AddRepeat, Self::RemoveRepeat]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
+/// Everything the UI needs to replay a draft itself: its facts, its log and where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftLog {
+    pub facts: DraftFacts,
+    pub actions: Vec<Action>,
+    pub position: Option<String>,
 }
 
 /// A draft as the drafts screen lists it.
@@ -92,7 +98,13 @@ impl DeviceStore {
         key: &str,
         value: &str,
     ) -> Result<String, StoreError> {
-        self.record(instance_id, EventKind::Set, key, Some(value))
+        self.record(
+            instance_id,
+            &Action::Set {
+                path: key.to_owned(),
+                value: value.to_owned(),
+            },
+        )
     }
 
     /// Adds an instance at the end of the repeat at `repeat_path` (`/data/migrants`, or
@@ -102,7 +114,12 @@ impl DeviceStore {
         instance_id: &str,
         repeat_path: &str,
     ) -> Result<String, StoreError> {
-        self.record(instance_id, EventKind::AddRepeat, repeat_path, None)
+        self.record(
+            instance_id,
+            &Action::AddRepeat {
+                path: repeat_path.to_owned(),
+            },
+        )
     }
 
     /// Removes the repeat instance at `instance_path` (`/data/migrants[2]`).
@@ -111,8 +128,13 @@ impl DeviceStore {
         instance_id: &str,
         instance_path: &str,
     ) -> Result<(), StoreError> {
-        self.record(instance_id, EventKind::RemoveRepeat, instance_path, None)
-            .map(drop)
+        self.record(
+            instance_id,
+            &Action::RemoveRepeat {
+                path: instance_path.to_owned(),
+            },
+        )
+        .map(drop)
     }
 
     /// Remembers where the enumerator is, so resuming returns there.
@@ -168,29 +190,26 @@ impl DeviceStore {
         Ok(())
     }
 
-    fn record(
-        &mut self,
-        instance_id: &str,
-        kind: EventKind,
-        path: &str,
-        value: Option<&str>,
-    ) -> Result<String, StoreError> {
+    /// Applies one action through the engine and, when the engine takes it, appends it to the
+    /// draft's log in its own transaction. Returns the path [`apply`] returns.
+    pub fn record(&mut self, instance_id: &str, action: &Action) -> Result<String, StoreError> {
         let live = self.live_draft(instance_id)?;
-        let applied = session::apply(&mut live.instance, kind, path, value);
+        let applied = apply(&mut live.instance, action).map_err(StoreError::from);
         let seq = live.next_seq;
         let logged = applied.and_then(|result_path| {
             // A repeat addition is logged as the repeat it was asked of (the instance path it
             // returns is not there yet when replaying); answers and removals as resolved paths.
-            let logged_path = match kind {
-                EventKind::AddRepeat => path,
-                EventKind::Set | EventKind::RemoveRepeat => result_path.as_str(),
+            let (logged_path, value) = match action {
+                Action::AddRepeat { path } => (path.as_str(), None),
+                Action::Set { value, .. } => (result_path.as_str(), Some(value.as_str())),
+                Action::RemoveRepeat { .. } => (result_path.as_str(), None),
             };
             let tx = self.conn.transaction()?;
             let now = now_millis();
             tx.execute(
                 "INSERT INTO draft_event (instance_id, seq, kind, path, value, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![instance_id, seq, kind.as_str(), logged_path, value, now],
+                params![instance_id, seq, kind_of(action), logged_path, value, now],
             )?;
             tx.execute(
                 "UPDATE draft SET updated_at = ?2 WHERE instance_id = ?1",
@@ -235,64 +254,73 @@ impl DeviceStore {
         Ok(self.open_draft.as_mut().expect("just cached"))
     }
 
-    fn replay(&self, instance_id: &str) -> Result<OpenDraft, StoreError> {
-        let (form_id, version, created_at, utc_offset_minutes, username): (
-            String,
-            String,
-            i64,
-            i32,
-            String,
-        ) = self
-            .conn
-            .query_row(
-                "SELECT form_id, form_version, created_at, utc_offset_minutes, username
-                 FROM draft WHERE instance_id = ?1",
-                [instance_id],
-                |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                    ))
-                },
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownDraft(instance_id.to_owned()))?;
-        let env = session::environment(
-            instance_id,
-            created_at,
-            utc_offset_minutes,
-            self.profile()?.device_id,
-            username,
-        );
-        let mut instance = Instance::from_plan(self.plan(&form_id, &version)?, env);
+    /// The draft's facts, its log and its position, as stored.
+    pub fn draft_log(&self, instance_id: &str) -> Result<DraftLog, StoreError> {
+        let (facts, position) = self.draft_facts(instance_id)?;
         let mut stmt = self.conn.prepare(
             "SELECT seq, kind, path, value FROM draft_event WHERE instance_id = ?1 ORDER BY seq",
         )?;
         let mut rows = stmt.query([instance_id])?;
-        let mut last = 0;
+        let mut actions = Vec::new();
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
             let kind: String = row.get(1)?;
-            let path: String = row.get(2)?;
-            let value: Option<String> = row.get(3)?;
-            let replay_error = |reason: String| StoreError::Replay {
+            let action =
+                action_of(&kind, row.get(2)?, row.get(3)?).ok_or_else(|| StoreError::Replay {
+                    instance_id: instance_id.to_owned(),
+                    seq,
+                    reason: format!("unknown action {kind:?}"),
+                })?;
+            actions.push(action);
+        }
+        Ok(DraftLog {
+            facts,
+            actions,
+            position,
+        })
+    }
+
+    fn draft_facts(&self, instance_id: &str) -> Result<(DraftFacts, Option<String>), StoreError> {
+        let device_id = self.profile()?.device_id;
+        self.conn
+            .query_row(
+                "SELECT form_id, form_version, created_at, utc_offset_minutes, username, position
+                 FROM draft WHERE instance_id = ?1",
+                [instance_id],
+                |row| {
+                    Ok((
+                        DraftFacts {
+                            instance_id: instance_id.to_owned(),
+                            form_id: row.get(0)?,
+                            form_version: row.get(1)?,
+                            created_at: row.get(2)?,
+                            utc_offset_minutes: row.get(3)?,
+                            device_id: device_id.clone(),
+                            username: row.get(4)?,
+                        },
+                        row.get(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownDraft(instance_id.to_owned()))
+    }
+
+    fn replay(&self, instance_id: &str) -> Result<OpenDraft, StoreError> {
+        let log = self.draft_log(instance_id)?;
+        let plan = self.plan(&log.facts.form_id, &log.facts.form_version)?;
+        let mut instance = Instance::from_plan(plan, log.facts.environment());
+        for (seq, action) in (1..).zip(&log.actions) {
+            apply(&mut instance, action).map_err(|e| StoreError::Replay {
                 instance_id: instance_id.to_owned(),
                 seq,
-                reason,
-            };
-            let kind = EventKind::parse(&kind)
-                .ok_or_else(|| replay_error(format!("unknown action {kind:?}")))?;
-            session::apply(&mut instance, kind, &path, value.as_deref())
-                .map_err(|e| replay_error(e.to_string()))?;
-            last = seq;
+                reason: e.to_string(),
+            })?;
         }
         Ok(OpenDraft {
             instance_id: instance_id.to_owned(),
             instance,
-            next_seq: last + 1,
+            next_seq: log.actions.len() as i64 + 1,
         })
     }
 }

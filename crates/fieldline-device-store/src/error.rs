@@ -27,7 +27,7 @@ pub enum StoreError {
     #[error("there is no draft {0} on this device (finalized or discarded already?)")]
     UnknownDraft(String),
     #[error("the answer was not saved: {0}")]
-    AnswerRefused(#[from] fieldline_form::instance::AnswerError),
+    AnswerRefused(fieldline_form::instance::AnswerError),
     #[error("the repeat was not changed: {0}")]
     RepeatRefused(String),
     #[error(
@@ -43,4 +43,13 @@ pub enum StoreError {
     CorruptForm { form_id: String, reason: String },
     #[error("device database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+impl From<fieldline_interview::ActionError> for StoreError {
+    fn from(err: fieldline_interview::ActionError) -> Self {
+        match err {
+            fieldline_interview::ActionError::Answer(e) => StoreError::AnswerRefused(e),
+            fieldline_interview::ActionError::Repeat(reason) => StoreError::RepeatRefused(reason),
+        }
+    }
 }

@@ -116,10 +116,10 @@ impl DeviceStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The compiled form, ready for instances.
-    pub(crate) fn plan(&self, form_id: &str, version: &str) -> Result<Arc<Plan>, StoreError> {
-        let definition: String = self
-            .conn
+    /// The engine's definition of a form as stored: JSON of `fieldline_form::Form`, which the
+    /// UI parses to run the same engine.
+    pub fn form_definition(&self, form_id: &str, version: &str) -> Result<String, StoreError> {
+        self.conn
             .query_row(
                 "SELECT definition FROM form WHERE form_id = ?1 AND version = ?2",
                 [form_id, version],
@@ -129,7 +129,12 @@ impl DeviceStore {
             .ok_or_else(|| StoreError::UnknownForm {
                 form_id: form_id.to_owned(),
                 version: version.to_owned(),
-            })?;
+            })
+    }
+
+    /// The compiled form, ready for instances.
+    pub(crate) fn plan(&self, form_id: &str, version: &str) -> Result<Arc<Plan>, StoreError> {
+        let definition = self.form_definition(form_id, version)?;
         let form: Form =
             serde_json::from_str(&definition).map_err(|e| StoreError::CorruptForm {
                 form_id: form_id.to_owned(),

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-pub use drafts::{DraftSummary, EventKind};
+pub use drafts::{DraftLog, DraftSummary};
 pub use error::StoreError;
+pub use fieldline_interview::{Action, DraftFacts};
 pub use forms::{FormSummary, ImportedForm};
 pub use outbox::{FinalizeOutcome, OutboxEntry, SyncState};
 pub use profile::DeviceProfile;
