@@ -4,10 +4,12 @@
 //! own small transaction (autosave), so a killed app loses at most the answer being typed.
 
 use fieldline_form::instance::Instance;
+use fieldline_form::Form;
 use fieldline_interview::{apply, Action, DraftFacts};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
+use crate::audit::{self, AuditConfig, AuditEvent};
 use crate::session::OpenDraft;
 use crate::{now_millis, DeviceStore, StoreError, MAX_UTC_OFFSET_MINUTES};
 
@@ -60,6 +62,8 @@ impl DeviceStore {
     ///
     /// `utc_offset_minutes` is the device's offset from UTC now (e.g. 345 in Nepal): the form's
     /// dates are local, and the store cannot know the zone itself (the UI does).
+    ///
+    /// When the form has an `audit` question, its log begins with `form start`.
     pub fn start_draft(
         &mut self,
         form_id: &str,
@@ -69,11 +73,13 @@ impl DeviceStore {
         if !(-MAX_UTC_OFFSET_MINUTES..=MAX_UTC_OFFSET_MINUTES).contains(&utc_offset_minutes) {
             return Err(StoreError::UtcOffset(utc_offset_minutes));
         }
-        self.plan(form_id, version)?;
+        let plan = self.plan(form_id, version)?;
+        let audited = AuditConfig::of(plan.form()).is_some();
         let instance_id = uuid::Uuid::now_v7().to_string();
         let now = now_millis();
         let username = self.profile()?.username.unwrap_or_default();
-        self.conn.execute(
+        let tx = self.conn.transaction()?;
+        tx.execute(
             "INSERT INTO draft (instance_id, form_id, form_version, created_at,
                                 utc_offset_minutes, username, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)",
@@ -86,6 +92,10 @@ impl DeviceStore {
                 username
             ],
         )?;
+        if audited {
+            audit::append(&tx, &instance_id, "form start", "", now, None)?;
+        }
+        tx.commit()?;
         Ok(instance_id)
     }
 
@@ -137,16 +147,83 @@ impl DeviceStore {
         .map(drop)
     }
 
-    /// Remembers where the enumerator is, so resuming returns there.
+    /// Remembers where the enumerator is, so resuming returns there. The UI calls it on every
+    /// screen shown, with the screen's key: a question's instance path (`/data/ward`), a
+    /// field-list group's or repeat instance's path, a repeat's path without a position for the
+    /// prompt to add another (`/data/migrants`), or [`END_SCREEN_KEY`](crate::END_SCREEN_KEY)
+    /// for the end screen.
+    ///
+    /// When the form has an `audit` question, the screen is logged (`question`,
+    /// `group questions`, `prompt new repeat` or `end screen`, told apart by the form); the same
+    /// screen shown again with nothing else logged in between (the UI redrawing it) is not
+    /// logged twice.
     pub fn set_position(&self, instance_id: &str, position: &str) -> Result<(), StoreError> {
-        let changed = self.conn.execute(
+        let screen = self.with_draft_form(instance_id, |form| {
+            AuditConfig::of(form).map(|_| audit::screen_event(form, position))
+        })?;
+        let now = now_millis();
+        // The position and the screen's audit row are saved together or not at all (`&self`
+        // keeps this method's signature: rusqlite then checks nesting at run time).
+        let tx = self.conn.unchecked_transaction()?;
+        let changed = tx.execute(
             "UPDATE draft SET position = ?2, updated_at = ?3 WHERE instance_id = ?1",
-            params![instance_id, position, now_millis()],
+            params![instance_id, position, now],
         )?;
         if changed == 0 {
             return Err(StoreError::UnknownDraft(instance_id.to_owned()));
         }
+        if let Some((event, node)) = screen {
+            let last = audit::last_event(&tx, instance_id)?;
+            if last.as_ref() != Some(&(event.to_owned(), node.clone())) {
+                audit::append(&tx, instance_id, event, &node, now, None)?;
+            }
+        }
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Logs a moment of the interview the app sees itself (reopened, left, saved) in the audit
+    /// log of a draft whose form has an `audit` question; for any other form it records nothing.
+    pub fn audit_event(&mut self, instance_id: &str, event: AuditEvent) -> Result<(), StoreError> {
+        let audited = self.with_draft_form(instance_id, |form| AuditConfig::of(form).is_some())?;
+        if audited {
+            let tx = self.conn.transaction()?;
+            audit::append(&tx, instance_id, event.name(), "", now_millis(), None)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the form of a draft: the cached one when the draft is open, else the stored
+    /// definition (without replaying the draft).
+    fn with_draft_form<R>(
+        &self,
+        instance_id: &str,
+        f: impl FnOnce(&Form) -> R,
+    ) -> Result<R, StoreError> {
+        if let Some(live) = self
+            .open_draft
+            .as_ref()
+            .filter(|d| d.instance_id == instance_id)
+        {
+            return Ok(f(live.instance.form()));
+        }
+        let (form_id, version): (String, String) = self
+            .conn
+            .query_row(
+                "SELECT form_id, form_version FROM draft WHERE instance_id = ?1",
+                [instance_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownDraft(instance_id.to_owned()))?;
+        let definition = self.form_definition(&form_id, &version)?;
+        let form: Form =
+            serde_json::from_str(&definition).map_err(|e| StoreError::CorruptForm {
+                form_id: form_id.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(f(&form))
     }
 
     /// The draft's engine instance, rebuilt by replaying its log: every answer and repeat as
@@ -192,9 +269,32 @@ impl DeviceStore {
 
     /// Applies one action through the engine and, when the engine takes it, appends it to the
     /// draft's log in its own transaction. Returns the path [`apply`] returns.
+    ///
+    /// When the form has an `audit` question, repeats added and removed go to its log in the
+    /// same transaction (`add repeat`, `delete repeat`), and with `track-changes=true` so does
+    /// each answer that changes a value, with the value before and after.
     pub fn record(&mut self, instance_id: &str, action: &Action) -> Result<String, StoreError> {
         let live = self.live_draft(instance_id)?;
+        let audit = AuditConfig::of(live.instance.form());
+        let current = |inst: &Instance, key: &str| {
+            inst.find_key(key)
+                .map(|n| inst.value(n).to_owned())
+                .unwrap_or_default()
+        };
+        let old_value = match (audit, action) {
+            (Some(c), Action::Set { path, .. }) if c.track_changes => {
+                Some(current(&live.instance, path))
+            }
+            _ => None,
+        };
         let applied = apply(&mut live.instance, action).map_err(StoreError::from);
+        let change = match (&applied, old_value) {
+            (Ok(path), Some(old)) => {
+                let new = current(&live.instance, path);
+                (old != new).then_some((old, new))
+            }
+            _ => None,
+        };
         let seq = live.next_seq;
         let logged = applied.and_then(|result_path| {
             // A repeat addition is logged as the repeat it was asked of (the instance path it
@@ -211,6 +311,25 @@ impl DeviceStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![instance_id, seq, kind_of(action), logged_path, value, now],
             )?;
+            if audit.is_some() {
+                match (action, &change) {
+                    (Action::Set { .. }, Some((old, new))) => audit::append(
+                        &tx,
+                        instance_id,
+                        "answer",
+                        &result_path,
+                        now,
+                        Some((old, new)),
+                    )?,
+                    (Action::Set { .. }, None) => {}
+                    (Action::AddRepeat { .. }, _) => {
+                        audit::append(&tx, instance_id, "add repeat", &result_path, now, None)?
+                    }
+                    (Action::RemoveRepeat { .. }, _) => {
+                        audit::append(&tx, instance_id, "delete repeat", &result_path, now, None)?
+                    }
+                }
+            }
             tx.execute(
                 "UPDATE draft SET updated_at = ?2 WHERE instance_id = ?1",
                 params![instance_id, now],

@@ -26,6 +26,8 @@ pub enum StoreError {
     UnknownForm { form_id: String, version: String },
     #[error("there is no draft {0} on this device (finalized or discarded already?)")]
     UnknownDraft(String),
+    #[error("submission {instance_id} has no attached file {name:?} on this device")]
+    UnknownAttachment { instance_id: String, name: String },
     #[error("the answer was not saved: {0}")]
     AnswerRefused(fieldline_form::instance::AnswerError),
     #[error("the repeat was not changed: {0}")]

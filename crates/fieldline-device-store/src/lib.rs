@@ -3,6 +3,7 @@
 //! Everything an enumerator enters lives here until the server has acknowledged it, so the database
 //! runs in WAL mode with foreign keys on, and every write is its own small transaction.
 
+mod audit;
 mod drafts;
 mod error;
 mod forms;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+pub use audit::{AttachmentInfo, AuditEvent, AUDIT_FILE, END_SCREEN_KEY};
 pub use drafts::{DraftLog, DraftSummary};
 pub use error::StoreError;
 pub use fieldline_interview::{Action, DraftFacts};

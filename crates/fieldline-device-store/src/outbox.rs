@@ -1,12 +1,15 @@
 //! Finalizing drafts into the outbox, and what the outbox screen (and sync) reads from it.
 //!
 //! An outbox row is written once, in a durable transaction, and the schema refuses to change or
-//! delete it afterwards; only its `sync_status` row moves (queued -> sent or rejected).
+//! delete it afterwards; only its `sync_status` row moves (queued -> sent, rejected or
+//! conflict). The files sent with a submission (the audit log) are written with it, in the same
+//! transaction, and are just as immutable.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use crate::payload::{sha256_hex, utc_timestamp, Payload, PAYLOAD_FORMAT};
+use crate::audit::{self, AttachmentInfo, AuditConfig, AuditRow, NewAttachment, AUDIT_FILE};
+use crate::payload::{sha256_hex, utc_timestamp, Payload, PayloadAttachment, PAYLOAD_FORMAT};
 use crate::{now_millis, DeviceStore, StoreError};
 
 /// The result of asking to finalize a draft.
@@ -30,6 +33,30 @@ pub enum SyncState {
     Queued,
     Sent,
     Rejected,
+    /// The server already holds this instance id with other content; the enumerator must be
+    /// told, and sending it again cannot help.
+    Conflict,
+}
+
+impl SyncState {
+    /// How the state is written in `sync_status.state`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncState::Queued => "queued",
+            SyncState::Sent => "sent",
+            SyncState::Rejected => "rejected",
+            SyncState::Conflict => "conflict",
+        }
+    }
+
+    fn from_column(state: &str) -> SyncState {
+        match state {
+            "sent" => SyncState::Sent,
+            "rejected" => SyncState::Rejected,
+            "conflict" => SyncState::Conflict,
+            _ => SyncState::Queued,
+        }
+    }
 }
 
 /// One finalized submission with its sync status.
@@ -43,9 +70,23 @@ pub struct OutboxEntry {
     pub finalized_at: i64,
     pub payload: Vec<u8>,
     pub state: SyncState,
-    /// The server's reason, for a rejected item.
+    /// The server's reason, for a rejected or conflicting item.
     pub reason: Option<String>,
     pub attempts: i64,
+    /// The files sent with it (the audit log's `audit.csv`), by name; the payload lists the
+    /// same ones.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// What finalizing writes to the outbox.
+struct Submission<'a> {
+    instance_id: &'a str,
+    form_id: &'a str,
+    form_version: &'a str,
+    payload: &'a [u8],
+    sha256: &'a str,
+    attachments: &'a [NewAttachment],
+    finalized_at: i64,
 }
 
 impl DeviceStore {
@@ -54,6 +95,10 @@ impl DeviceStore {
     /// and changes nothing. Otherwise writes the canonical payload, its SHA-256 and the next
     /// device sequence number to the outbox and deletes the draft, in one transaction committed
     /// with `synchronous = FULL` so it survives a power cut.
+    ///
+    /// When the form has an `audit` question, its log ends with `form finalize` and is written,
+    /// as `audit.csv`, to the outbox in the same transaction; the payload lists it and gives it
+    /// as the audit question's value.
     pub fn finalize(
         &mut self,
         instance_id: &str,
@@ -85,6 +130,36 @@ impl DeviceStore {
         // Stamping `end` changes the cached instance: forget it whatever happens next.
         let mut draft = self.open_draft.take().expect("live draft cached");
         draft.instance.finalize_time(now as f64);
+        let form = draft.instance.form();
+        let audit_path = audit::audit_path(form).map(str::to_owned);
+        let attachments: Vec<NewAttachment> = match AuditConfig::of(form) {
+            Some(config) => {
+                let mut rows = audit::rows(&self.conn, instance_id)?;
+                // Written only into the file: the draft and its log go in the same transaction.
+                rows.push(AuditRow {
+                    event: "form finalize".into(),
+                    node: String::new(),
+                    at: now,
+                    old_value: None,
+                    new_value: None,
+                });
+                vec![NewAttachment::audit(audit::csv(&rows, config, &username))]
+            }
+            None => Vec::new(),
+        };
+        let mut values: Vec<(String, String)> = draft
+            .instance
+            .submission()
+            .into_iter()
+            .map(|v| (v.path, v.value))
+            .collect();
+        if let Some(path) = audit_path.filter(|_| !attachments.is_empty()) {
+            for (p, value) in &mut values {
+                if *p == path {
+                    *value = AUDIT_FILE.to_owned();
+                }
+            }
+        }
         let payload = Payload {
             format: PAYLOAD_FORMAT,
             form_id: form_id.clone(),
@@ -94,19 +169,30 @@ impl DeviceStore {
             username,
             start: utc_timestamp(created_at),
             end: utc_timestamp(now),
-            values: draft
-                .instance
-                .submission()
-                .into_iter()
-                .map(|v| (v.path, v.value))
+            values,
+            attachments: attachments
+                .iter()
+                .map(|a| PayloadAttachment {
+                    name: a.name.to_owned(),
+                    media_type: a.media_type.to_owned(),
+                    sha256: a.sha256.clone(),
+                    size: a.bytes.len() as u64,
+                })
                 .collect(),
         }
         .to_bytes();
         let sha256 = sha256_hex(&payload);
 
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
-        let written =
-            self.write_outbox(instance_id, &form_id, &form_version, &payload, &sha256, now);
+        let written = self.write_outbox(&Submission {
+            instance_id,
+            form_id: &form_id,
+            form_version: &form_version,
+            payload: &payload,
+            sha256: &sha256,
+            attachments: &attachments,
+            finalized_at: now,
+        });
         // Back to the autosave setting even when the write failed.
         self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
         let device_seq = written?;
@@ -117,15 +203,18 @@ impl DeviceStore {
         })
     }
 
-    fn write_outbox(
-        &mut self,
-        instance_id: &str,
-        form_id: &str,
-        form_version: &str,
-        payload: &[u8],
-        sha256: &str,
-        now: i64,
-    ) -> Result<i64, StoreError> {
+    /// Writes the submission, its attachments and its sync status and deletes the draft (its
+    /// log and audit log with it), in one transaction.
+    fn write_outbox(&mut self, submission: &Submission<'_>) -> Result<i64, StoreError> {
+        let Submission {
+            instance_id,
+            form_id,
+            form_version,
+            payload,
+            sha256,
+            attachments,
+            finalized_at: now,
+        } = *submission;
         let tx = self.conn.transaction()?;
         let device_seq: i64 = tx.query_row(
             "SELECT COALESCE(MAX(device_seq), 0) + 1 FROM outbox",
@@ -146,6 +235,20 @@ impl DeviceStore {
                 device_seq
             ],
         )?;
+        for a in attachments {
+            tx.execute(
+                "INSERT INTO outbox_attachment (instance_id, name, media_type, sha256, size, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    instance_id,
+                    a.name,
+                    a.media_type,
+                    a.sha256,
+                    a.bytes.len() as i64,
+                    a.bytes
+                ],
+            )?;
+        }
         tx.execute(
             "INSERT INTO sync_status (instance_id, state, queued_at, updated_at)
              VALUES (?1, 'queued', ?2, ?2)",
@@ -174,15 +277,44 @@ impl DeviceStore {
                 sha256: row.get(4)?,
                 finalized_at: row.get(5)?,
                 payload: row.get(6)?,
-                state: match state.as_str() {
-                    "sent" => SyncState::Sent,
-                    "rejected" => SyncState::Rejected,
-                    _ => SyncState::Queued,
-                },
+                state: SyncState::from_column(&state),
                 reason: row.get(8)?,
                 attempts: row.get(9)?,
+                attachments: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut entries: Vec<OutboxEntry> = rows.collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT name, media_type, sha256, size FROM outbox_attachment
+             WHERE instance_id = ?1 ORDER BY name",
+        )?;
+        for entry in &mut entries {
+            let rows = stmt.query_map([&entry.instance_id], |row| {
+                Ok(AttachmentInfo {
+                    name: row.get(0)?,
+                    media_type: row.get(1)?,
+                    sha256: row.get(2)?,
+                    size: row.get(3)?,
+                })
+            })?;
+            entry.attachments = rows.collect::<Result<_, _>>()?;
+        }
+        Ok(entries)
+    }
+
+    /// The bytes of a file sent with a finalized submission (`audit.csv`), as stored when it
+    /// was finalized.
+    pub fn outbox_attachment(&self, instance_id: &str, name: &str) -> Result<Vec<u8>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT bytes FROM outbox_attachment WHERE instance_id = ?1 AND name = ?2",
+                [instance_id, name],
+                |row| row.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownAttachment {
+                instance_id: instance_id.to_owned(),
+                name: name.to_owned(),
+            })
     }
 }

@@ -12,6 +12,19 @@
 //! relevant leaf (questions, calculations, metadata) in document order, as `[path, value]` pairs,
 //! repeat instances written `name[n]`; non-relevant answers are left out. The same draft always
 //! yields the same bytes, so the SHA-256 identifies the submission's content.
+//!
+//! After `values`, an `attachments` key lists the files sent with the submission, in name
+//! order; it is present only when there are some (so a payload without attachments is
+//! byte-for-byte what format 1 always was). Today the only one is the form audit log, when the
+//! form has an `audit` question; that question's value in `values` is then its file name:
+//!
+//! ```json
+//! ...,"values":[...,["/data/meta/audit","audit.csv"],...],
+//!  "attachments":[{"name":"audit.csv","type":"text/csv","sha256":"9f86...","size":1234}]}
+//! ```
+//!
+//! `type` is the media type, `sha256` the lowercase hex SHA-256 of the file's bytes and `size`
+//! their count, so the payload's own SHA-256 binds the attachments' bytes too.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -31,6 +44,21 @@ pub struct Payload {
     pub start: String,
     pub end: String,
     pub values: Vec<(String, String)>,
+    /// Left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<PayloadAttachment>,
+}
+
+/// A file sent with a submission, as its payload names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PayloadAttachment {
+    pub name: String,
+    /// The media type (`text/csv`).
+    #[serde(rename = "type")]
+    pub media_type: String,
+    /// Lowercase hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub size: u64,
 }
 
 impl Payload {
@@ -101,11 +129,25 @@ mod tests {
             start: "s".into(),
             end: "e".into(),
             values: vec![("/data/a".into(), "x".into())],
+            attachments: Vec::new(),
         };
         assert_eq!(
             String::from_utf8(p.to_bytes()).unwrap(),
             r#"{"format":1,"form_id":"f","form_version":"1","instance_id":"i","device_id":"d","username":"u","start":"s","end":"e","values":[["/data/a","x"]]}"#
         );
         assert_eq!(sha256_hex(b"abc").len(), 64);
+        let with = Payload {
+            attachments: vec![PayloadAttachment {
+                name: "audit.csv".into(),
+                media_type: "text/csv".into(),
+                sha256: "ab".into(),
+                size: 12,
+            }],
+            ..p
+        };
+        assert_eq!(
+            String::from_utf8(with.to_bytes()).unwrap(),
+            r#"{"format":1,"form_id":"f","form_version":"1","instance_id":"i","device_id":"d","username":"u","start":"s","end":"e","values":[["/data/a","x"]],"attachments":[{"name":"audit.csv","type":"text/csv","sha256":"ab","size":12}]}"#
+        );
     }
 }
