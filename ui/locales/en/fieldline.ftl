@@ -1,0 +1,121 @@
+## Fieldline's own words (not the form's): English.
+## Every message here must also be in ../hi/fieldline.ftl; `cargo test -p fieldline-ui` checks it.
+
+app-title = Fieldline
+
+## Navigation
+
+nav-home = Home
+nav-drafts = Drafts
+nav-outbox = Outbox
+nav-back = Back
+
+app-language = App language
+
+## Home screen
+
+home-forms = Forms
+home-no-forms = No forms on this device yet.
+home-import = Import a form (XLSForm)
+home-import-choose = Choose an .xlsx or .xls file
+home-imported = Imported “{ $title }”.
+home-start = Start interview
+home-counts = Drafts { $drafts } · Finalized { $finalized } · Not sent { $not_sent }
+
+home-device = This device
+home-device-id = Device
+home-enumerator = Enumerator
+home-server = Server
+home-not-set = not set
+home-no-server = none yet
+home-opening = Opening this device's profile…
+
+home-name-title = Enumerator
+home-name-label = Your name, as it should appear on your interviews
+home-name-save = Save name
+home-name-saved = Saved as { $name }
+
+## Interview
+
+interview-next = Next
+interview-previous = Previous
+interview-overview = All questions
+interview-form-language = Form language
+interview-required = Required
+interview-progress = Question { $current } of { $total }
+interview-saving = Saving…
+interview-saved = Saved
+interview-end-title = End of the form
+interview-end-body = Check the answers, then finalize. Once finalized, an interview can no longer be changed.
+interview-finalize = Finalize
+interview-go-to-problem = Go to the question
+
+## Repeated groups ($label is the group's label from the form, $position counts from 1)
+
+repeat-count =
+    { $count ->
+        [one] { $count } added
+       *[other] { $count } added
+    }
+repeat-add = Add { $label }
+repeat-remove = Remove this { $label }
+repeat-remove-confirm = Remove { $label } { $position } and all its answers?
+repeat-item = { $label } { $position }
+repeat-done = Done adding
+
+## Questions
+
+select-none-offered = No choices are available for the answers given so far.
+select-clear = Clear answer
+date-pick = Pick a date
+date-day = Day
+date-month = Month
+date-year = Year
+number-placeholder = Type a number
+media-audio = Play the question
+media-image = Picture for the question
+capture-unavailable = This kind of answer can't be recorded in Fieldline yet.
+
+## All questions at a glance
+
+overview-title = All questions
+overview-answered = Answered
+overview-unanswered = Not answered
+overview-invalid = Needs attention
+overview-jump = Go
+
+## Review and finalize
+
+review-title = Review and finalize
+review-ready = Every required question is answered.
+review-blocked = One question still needs attention:
+finalized-title = Interview finalized
+finalized-body = It is in the outbox and will be sent when this device syncs.
+
+## Drafts ($when is a date or time already written out for the reader)
+
+drafts-title = Drafts
+drafts-none = No interviews in progress.
+drafts-resume = Resume
+drafts-discard = Discard
+drafts-discard-confirm = Discard this interview and all its answers? This cannot be undone.
+drafts-discard-yes = Yes, discard
+drafts-discard-no = Keep it
+drafts-started = Started { $when }
+drafts-answers =
+    { $count ->
+        [one] { $count } answer
+       *[other] { $count } answers
+    }
+
+## Outbox
+
+outbox-title = Outbox
+outbox-none = Nothing finalized yet.
+outbox-queued = Waiting to be sent
+outbox-sent = Sent
+outbox-rejected = Rejected by the server
+outbox-reason = Reason: { $reason }
+outbox-seq = No. { $seq }
+
+error-title = Something went wrong
