@@ -1,21 +1,27 @@
 //! Tauri commands: the only way the UI reaches the device store. Each returns the API's `AppError`
-//! on failure, whose message the UI shows as it is.
+//! on failure, whose message the UI shows as it is. Arguments arrive in snake_case, as the API
+//! crate's argument structs name them.
 
-use fieldline_app_api::{AppError, DeviceProfile, FormCard, HomeView};
-use fieldline_device_store::{DeviceStore, StoreError};
+use std::collections::HashMap;
+
+use fieldline_app_api::{
+    Action, AppError, DeviceProfile, DraftCard, DraftView, Finalized, FormCard, HomeView,
+    OutboxCard, SendState,
+};
+use fieldline_device_store::{AuditEvent, DeviceStore, FinalizeOutcome, StoreError, SyncState};
 use tauri::State;
 
 use crate::AppState;
 
 fn with_store<T>(
     state: &State<'_, AppState>,
-    action: impl FnOnce(&DeviceStore) -> Result<T, StoreError>,
+    action: impl FnOnce(&mut DeviceStore) -> Result<T, StoreError>,
 ) -> Result<T, AppError> {
-    let store = state
+    let mut store = state
         .store
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    action(&store).map_err(|err| AppError {
+    action(&mut store).map_err(|err| AppError {
         message: err.to_string(),
     })
 }
@@ -27,6 +33,30 @@ fn to_api(profile: fieldline_device_store::DeviceProfile) -> DeviceProfile {
         server_url: profile.server_url,
         database_path: profile.database_path.display().to_string(),
     }
+}
+
+fn form_cards(store: &DeviceStore) -> Result<Vec<FormCard>, StoreError> {
+    Ok(store
+        .list_forms()?
+        .into_iter()
+        .map(|form| FormCard {
+            form_id: form.form_id,
+            version: form.version,
+            title: form.title,
+            drafts: form.drafts,
+            finalized: form.finalized,
+            not_sent: form.not_sent,
+        })
+        .collect())
+}
+
+/// Form titles by (id, version), for the drafts and outbox lists.
+fn titles(store: &DeviceStore) -> Result<HashMap<(String, String), String>, StoreError> {
+    Ok(store
+        .list_forms()?
+        .into_iter()
+        .map(|f| ((f.form_id, f.version), f.title))
+        .collect())
 }
 
 /// Saves the enumerator's name and answers with the profile as read back from the database, so the
@@ -44,22 +74,175 @@ pub fn set_username(state: State<'_, AppState>, name: String) -> Result<DevicePr
 pub fn home(state: State<'_, AppState>) -> Result<HomeView, AppError> {
     let notices = state.notices.clone();
     with_store(&state, |store| {
-        let forms = store
-            .list_forms()?
-            .into_iter()
-            .map(|form| FormCard {
-                form_id: form.form_id,
-                version: form.version,
-                title: form.title,
-                drafts: form.drafts,
-                finalized: form.finalized,
-                not_sent: form.not_sent,
-            })
-            .collect();
         Ok(HomeView {
             profile: to_api(store.profile()?),
-            forms,
+            forms: form_cards(store)?,
             notices,
         })
+    })
+}
+
+/// Imports an XLSForm the enumerator picked on the device.
+#[tauri::command(rename_all = "snake_case")]
+pub fn import_form(
+    state: State<'_, AppState>,
+    file_name: String,
+    bytes: Vec<u8>,
+) -> Result<FormCard, AppError> {
+    with_store(&state, |store| {
+        let imported = store.import_form(&file_name, &bytes)?;
+        let card = form_cards(store)?
+            .into_iter()
+            .find(|f| f.form_id == imported.form_id && f.version == imported.version);
+        card.ok_or_else(|| StoreError::UnknownForm {
+            form_id: imported.form_id,
+            version: imported.version,
+        })
+    })
+}
+
+/// Starts an interview; answers with its instance id.
+#[tauri::command(rename_all = "snake_case")]
+pub fn start_interview(
+    state: State<'_, AppState>,
+    form_id: String,
+    version: String,
+    utc_offset_minutes: i32,
+) -> Result<String, AppError> {
+    with_store(&state, |store| {
+        store.start_draft(&form_id, &version, utc_offset_minutes)
+    })
+}
+
+/// A draft's definition, log and position, for the UI to replay with the same engine. Opening
+/// a draft that was already worked on counts as resuming it (for the form's audit log).
+#[tauri::command(rename_all = "snake_case")]
+pub fn open_draft(state: State<'_, AppState>, instance_id: String) -> Result<DraftView, AppError> {
+    with_store(&state, |store| {
+        let log = store.draft_log(&instance_id)?;
+        if !log.actions.is_empty() || log.position.is_some() {
+            store.audit_event(&instance_id, AuditEvent::FormResume)?;
+        }
+        let definition = store.form_definition(&log.facts.form_id, &log.facts.form_version)?;
+        let title = titles(store)?
+            .remove(&(log.facts.form_id.clone(), log.facts.form_version.clone()))
+            .unwrap_or_default();
+        Ok(DraftView {
+            title,
+            facts: log.facts,
+            definition,
+            actions: log.actions,
+            position: log.position,
+        })
+    })
+}
+
+/// Saves one answer or repeat change (autosave); answers with the path the engine resolved.
+#[tauri::command(rename_all = "snake_case")]
+pub fn record(
+    state: State<'_, AppState>,
+    instance_id: String,
+    action: Action,
+) -> Result<String, AppError> {
+    with_store(&state, |store| store.record(&instance_id, &action))
+}
+
+/// Remembers the screen the enumerator is on, so resuming returns there.
+#[tauri::command(rename_all = "snake_case")]
+pub fn set_position(
+    state: State<'_, AppState>,
+    instance_id: String,
+    position: String,
+) -> Result<(), AppError> {
+    with_store(&state, |store| store.set_position(&instance_id, &position))
+}
+
+/// The enumerator left the interview screen; the draft stays, and the form's audit log (when it
+/// keeps one) notes the exit.
+#[tauri::command(rename_all = "snake_case")]
+pub fn leave_draft(state: State<'_, AppState>, instance_id: String) -> Result<(), AppError> {
+    with_store(&state, |store| {
+        store.audit_event(&instance_id, AuditEvent::FormExit)
+    })
+}
+
+/// Finalizes a draft into the outbox, or names the first question to fix.
+#[tauri::command(rename_all = "snake_case")]
+pub fn finalize(
+    state: State<'_, AppState>,
+    instance_id: String,
+    language: Option<String>,
+) -> Result<Finalized, AppError> {
+    with_store(&state, |store| {
+        Ok(match store.finalize(&instance_id, language.as_deref())? {
+            FinalizeOutcome::Finalized {
+                instance_id,
+                device_seq,
+                ..
+            } => Finalized::Finalized {
+                instance_id,
+                device_seq,
+            },
+            FinalizeOutcome::Blocked { path, message } => Finalized::Blocked { path, message },
+        })
+    })
+}
+
+/// Interviews in progress, most recent first.
+#[tauri::command]
+pub fn drafts(state: State<'_, AppState>) -> Result<Vec<DraftCard>, AppError> {
+    with_store(&state, |store| {
+        let titles = titles(store)?;
+        Ok(store
+            .list_drafts()?
+            .into_iter()
+            .map(|d| DraftCard {
+                form_title: titles
+                    .get(&(d.form_id.clone(), d.form_version.clone()))
+                    .cloned()
+                    .unwrap_or(d.form_id),
+                instance_id: d.instance_id,
+                created_at: d.created_at,
+                updated_at: d.updated_at,
+                actions: d.events,
+            })
+            .collect())
+    })
+}
+
+/// Deletes a draft (the UI has asked for confirmation).
+#[tauri::command(rename_all = "snake_case")]
+pub fn discard_draft(state: State<'_, AppState>, instance_id: String) -> Result<(), AppError> {
+    with_store(&state, |store| store.discard_draft(&instance_id))
+}
+
+/// Finalized interviews and where each stands with the server, newest first.
+#[tauri::command]
+pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxCard>, AppError> {
+    with_store(&state, |store| {
+        let titles = titles(store)?;
+        let mut cards: Vec<OutboxCard> = store
+            .list_outbox()?
+            .into_iter()
+            .map(|o| OutboxCard {
+                form_title: titles
+                    .get(&(o.form_id.clone(), o.form_version.clone()))
+                    .cloned()
+                    .unwrap_or(o.form_id),
+                instance_id: o.instance_id,
+                device_seq: o.device_seq,
+                finalized_at: o.finalized_at,
+                state: match o.state {
+                    SyncState::Queued => SendState::Queued,
+                    SyncState::Sent => SendState::Sent,
+                    SyncState::Rejected => SendState::Rejected,
+                    SyncState::Conflict => SendState::Conflict,
+                },
+                reason: o.reason,
+                size_bytes: o.payload.len() as i64,
+            })
+            .collect();
+        cards.reverse();
+        Ok(cards)
     })
 }

@@ -42,7 +42,17 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::set_username,
-            commands::home
+            commands::home,
+            commands::import_form,
+            commands::start_interview,
+            commands::open_draft,
+            commands::record,
+            commands::set_position,
+            commands::leave_draft,
+            commands::finalize,
+            commands::drafts,
+            commands::discard_draft,
+            commands::outbox
         ])
         .run(tauri::generate_context!())
         .expect("Fieldline could not start its window");

@@ -76,6 +76,14 @@ pub async fn wait_text(client: &Client, css: &str, expected: &str) -> anyhow::Re
 }
 
 pub async fn save_screenshot(client: &Client, name: &str) -> anyhow::Result<std::path::PathBuf> {
+    // WebKit snapshots what it last painted: let two frames pass so the latest change is on it.
+    client
+        .execute_async(
+            "const done = arguments[0]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await?;
     let png = client.screenshot().await?;
     let path = crate::artifact_dir()?.join(name);
     std::fs::write(&path, png)?;

@@ -1,26 +1,40 @@
-//! The home screen: who and what this device is, its forms with their counts, and the
-//! enumerator's name.
+//! The home screen: the device's forms with their counts (start an interview, import another),
+//! who and what this device is, and the enumerator's name.
 
-use fieldline_app_api::{command, AppError, DeviceProfile, FormCard, HomeView, SetUsername};
+use fieldline_app_api::{
+    command, AppError, DeviceProfile, FormCard, HomeView, ImportForm, SetUsername, StartInterview,
+};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::app::{AppContext, Route};
+use crate::i18n::Texts;
 use crate::ipc::{invoke, NoArgs};
+use crate::time::utc_offset_minutes;
 
 #[function_component(Home)]
 pub fn home() -> Html {
+    let ctx = use_context::<AppContext>().expect("inside the app");
     let home = use_state(|| None::<Result<HomeView, AppError>>);
     let saving = use_state(|| false);
     let save_result = use_state(|| None::<Result<String, AppError>>);
+    let import_result = use_state(|| None::<Result<FormCard, AppError>>);
+    let start_error = use_state(|| None::<AppError>);
     let name_input = use_node_ref();
 
-    {
+    let reload = {
         let home = home.clone();
-        use_effect_with((), move |_| {
+        Callback::from(move |_: ()| {
+            let home = home.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 home.set(Some(invoke(command::HOME, &NoArgs {}).await));
             });
-        });
+        })
+    };
+    {
+        let reload = reload.clone();
+        use_effect_with((), move |_| reload.emit(()));
     }
 
     let on_save = {
@@ -59,25 +73,78 @@ pub fn home() -> Html {
         })
     };
 
+    let on_import = {
+        let (import_result, reload) = (import_result.clone(), reload.clone());
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            let Some(file) = input.files().and_then(|files| files.get(0)) else {
+                return;
+            };
+            input.set_value("");
+            let (import_result, reload) = (import_result.clone(), reload.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = match JsFuture::from(file.array_buffer()).await {
+                    Ok(buffer) => {
+                        let args = ImportForm {
+                            file_name: file.name(),
+                            bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
+                        };
+                        invoke(command::IMPORT_FORM, &args).await
+                    }
+                    Err(_) => Err(AppError {
+                        message: format!("{} could not be read from this device.", file.name()),
+                    }),
+                };
+                import_result.set(Some(result));
+                reload.emit(());
+            });
+        })
+    };
+
+    let on_start = {
+        let (go, start_error) = (ctx.go.clone(), start_error.clone());
+        Callback::from(move |form: FormCard| {
+            let args = StartInterview {
+                form_id: form.form_id,
+                version: form.version,
+                utc_offset_minutes: utc_offset_minutes(),
+            };
+            let (go, start_error) = (go.clone(), start_error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match invoke::<_, String>(command::START_INTERVIEW, &args).await {
+                    Ok(id) => go.emit(Route::Interview(id)),
+                    Err(err) => start_error.set(Some(err)),
+                }
+            });
+        })
+    };
+
+    let t = &ctx.texts;
     html! {
-        <>
-            <header class="app-bar"><h1 id="app-title">{ "Fieldline" }</h1></header>
-            <main id="home">
-                { notices(home.as_ref()) }
-                { forms_card(home.as_ref()) }
-                { profile_card(home.as_ref()) }
-                <section class="card">
-                    <h2>{ "Enumerator" }</h2>
-                    <form onsubmit={on_save}>
-                        <label for="username">{ "Your name, as it should appear on your interviews" }</label>
-                        <input id="username" type="text" autocomplete="name" ref={name_input}
-                            value={current_username(home.as_ref())} />
-                        <button id="save-username" type="submit" disabled={*saving}>{ "Save name" }</button>
-                    </form>
-                    { save_feedback(save_result.as_ref()) }
-                </section>
-            </main>
-        </>
+        <main id="home">
+            { notices(home.as_ref()) }
+            if let Some(err) = &*start_error {
+                <p class="card error" id="start-error">{ &err.message }</p>
+            }
+            { forms_card(t, home.as_ref(), &on_start) }
+            <section class="card">
+                <h2>{ t.t("home-import") }</h2>
+                <label for="import-file" class="file-button">{ t.t("home-import-choose") }</label>
+                <input id="import-file" class="visually-hidden" type="file" accept=".xlsx,.xls" onchange={on_import} />
+                { import_feedback(t, import_result.as_ref()) }
+            </section>
+            { profile_card(t, home.as_ref()) }
+            <section class="card">
+                <h2>{ t.t("home-name-title") }</h2>
+                <form onsubmit={on_save}>
+                    <label for="username">{ t.t("home-name-label") }</label>
+                    <input id="username" type="text" autocomplete="name" ref={name_input}
+                        value={current_username(home.as_ref())} />
+                    <button id="save-username" type="submit" disabled={*saving}>{ t.t("home-name-save") }</button>
+                </form>
+                { save_feedback(t, save_result.as_ref()) }
+            </section>
+        </main>
     }
 }
 
@@ -98,53 +165,75 @@ fn notices(home: Option<&Result<HomeView, AppError>>) -> Html {
         .collect()
 }
 
-fn forms_card(home: Option<&Result<HomeView, AppError>>) -> Html {
+fn forms_card(
+    t: &Texts,
+    home: Option<&Result<HomeView, AppError>>,
+    on_start: &Callback<FormCard>,
+) -> Html {
     let body = match home {
         Some(Ok(view)) if view.forms.is_empty() => {
-            html! { <p id="no-forms">{ "No forms on this device yet." }</p> }
+            html! { <p id="no-forms">{ t.t("home-no-forms") }</p> }
         }
         Some(Ok(view)) => html! {
-            <ul class="forms" id="forms">{ for view.forms.iter().map(form_item) }</ul>
+            <ul class="forms" id="forms">{ for view.forms.iter().map(|f| form_item(t, f, on_start)) }</ul>
         },
         _ => html! {},
     };
-    html! { <section class="card"><h2>{ "Forms" }</h2>{ body }</section> }
+    html! { <section class="card"><h2>{ t.t("home-forms") }</h2>{ body }</section> }
 }
 
-fn form_item(form: &FormCard) -> Html {
+fn form_item(t: &Texts, form: &FormCard, on_start: &Callback<FormCard>) -> Html {
+    let start = {
+        let (form, on_start) = (form.clone(), on_start.clone());
+        Callback::from(move |_| on_start.emit(form.clone()))
+    };
     html! {
         <li class="form-card" data-form-id={form.form_id.clone()}>
-            <span class="form-title">{ &form.title }</span>
-            <span class="form-counts">{ format!(
-                "Drafts {} · Finalized {} · Not sent {}",
-                form.drafts, form.finalized, form.not_sent
-            ) }</span>
+            <div class="form-text">
+                <span class="form-title">{ &form.title }</span>
+                <span class="form-counts">{ t.t_args("home-counts", &[
+                    ("drafts", form.drafts.into()),
+                    ("finalized", form.finalized.into()),
+                    ("not_sent", form.not_sent.into()),
+                ]) }</span>
+            </div>
+            <button class="start-interview" onclick={start}>{ t.t("home-start") }</button>
         </li>
     }
 }
 
-fn profile_card(home: Option<&Result<HomeView, AppError>>) -> Html {
+fn profile_card(t: &Texts, home: Option<&Result<HomeView, AppError>>) -> Html {
     let body = match home {
-        None => html! { <p>{ "Opening this device's profile…" }</p> },
+        None => html! { <p>{ t.t("home-opening") }</p> },
         Some(Err(err)) => html! { <p class="error" id="profile-error">{ &err.message }</p> },
         Some(Ok(HomeView { profile, .. })) => html! {
             <dl>
-                <dt>{ "Device" }</dt><dd id="device-id">{ &profile.device_id }</dd>
-                <dt>{ "Enumerator" }</dt>
-                <dd id="profile-username">{ profile.username.clone().unwrap_or_else(|| "not set".into()) }</dd>
-                <dt>{ "Server" }</dt>
-                <dd id="server-url">{ profile.server_url.clone().unwrap_or_else(|| "none yet".into()) }</dd>
+                <dt>{ t.t("home-device-id") }</dt><dd id="device-id">{ &profile.device_id }</dd>
+                <dt>{ t.t("home-enumerator") }</dt>
+                <dd id="profile-username">{ profile.username.clone().unwrap_or_else(|| t.t("home-not-set")) }</dd>
+                <dt>{ t.t("home-server") }</dt>
+                <dd id="server-url">{ profile.server_url.clone().unwrap_or_else(|| t.t("home-no-server")) }</dd>
             </dl>
         },
     };
-    html! { <section class="card"><h2>{ "This device" }</h2>{ body }</section> }
+    html! { <section class="card"><h2>{ t.t("home-device") }</h2>{ body }</section> }
 }
 
-fn save_feedback(result: Option<&Result<String, AppError>>) -> Html {
+fn import_feedback(t: &Texts, result: Option<&Result<FormCard, AppError>>) -> Html {
+    match result {
+        None => html! {},
+        Some(Ok(form)) => html! {
+            <p class="ok" id="import-done">{ t.t_args("home-imported", &[("title", (&form.title).into())]) }</p>
+        },
+        Some(Err(err)) => html! { <p class="error notice" id="import-error">{ &err.message }</p> },
+    }
+}
+
+fn save_feedback(t: &Texts, result: Option<&Result<String, AppError>>) -> Html {
     match result {
         None => html! {},
         Some(Ok(name)) => {
-            html! { <p class="ok" id="username-saved">{ format!("Saved as {name}") }</p> }
+            html! { <p class="ok" id="username-saved">{ t.t_args("home-name-saved", &[("name", name.into())]) }</p> }
         }
         Some(Err(err)) => html! { <p class="error" id="username-error">{ &err.message }</p> },
     }

@@ -3,9 +3,6 @@
 //! into the binary. A message missing in a language falls back to English; one missing in English
 //! too shows its id, which the tests below keep out of the screens.
 
-// The screens use this API a part at a time; an unused constructor or conversion is not a fault.
-#![allow(dead_code)]
-
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;

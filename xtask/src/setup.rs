@@ -8,8 +8,11 @@ use anyhow::{bail, Context as _};
 
 use crate::process::{done, on_path, output_of, run, run_command, step};
 
-/// Debian packages to build the Tauri app (WebKitGTK and friends) and the bundled C code.
+/// Debian packages to build the Tauri app (WebKitGTK and friends) and the bundled C code, and a
+/// Devanagari font so Hindi and Nepali show as text, not boxes, in the app on Linux (Android has
+/// one built in).
 const APT_BUILD: &[&str] = &[
+    "fonts-lohit-deva",
     "build-essential",
     "pkg-config",
     "libssl-dev",

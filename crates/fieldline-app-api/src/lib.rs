@@ -1,13 +1,28 @@
 //! The contract between the field app's shell (`src-tauri`, native) and its UI (`ui`, wasm): command
 //! names, their arguments and results, and the error every command may return. Both sides compile
 //! against this crate, so a renamed field breaks the build instead of the interview.
+//!
+//! Argument structs are sent as the command's named arguments; the shell's commands take them in
+//! snake_case (`#[tauri::command(rename_all = "snake_case")]`).
 
 use serde::{Deserialize, Serialize};
+
+pub use fieldline_interview::{Action, DraftFacts};
 
 /// Names of the Tauri commands, as the UI invokes them.
 pub mod command {
     pub const SET_USERNAME: &str = "set_username";
     pub const HOME: &str = "home";
+    pub const IMPORT_FORM: &str = "import_form";
+    pub const START_INTERVIEW: &str = "start_interview";
+    pub const OPEN_DRAFT: &str = "open_draft";
+    pub const RECORD: &str = "record";
+    pub const SET_POSITION: &str = "set_position";
+    pub const LEAVE_DRAFT: &str = "leave_draft";
+    pub const FINALIZE: &str = "finalize";
+    pub const DRAFTS: &str = "drafts";
+    pub const DISCARD_DRAFT: &str = "discard_draft";
+    pub const OUTBOX: &str = "outbox";
 }
 
 /// What the home screen shows about this device.
@@ -48,6 +63,114 @@ pub struct HomeView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetUsername {
     pub name: String,
+}
+
+/// Arguments of [`command::IMPORT_FORM`]: an XLSForm chosen on the device. Answers with the
+/// imported form's [`FormCard`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportForm {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Arguments of [`command::START_INTERVIEW`]; answers with the new draft's instance id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartInterview {
+    pub form_id: String,
+    pub version: String,
+    /// The device's offset from UTC now, in minutes (the UI knows the time zone; the store
+    /// does not).
+    pub utc_offset_minutes: i32,
+}
+
+/// Arguments of the commands about one draft ([`command::OPEN_DRAFT`],
+/// [`command::LEAVE_DRAFT`], [`command::DISCARD_DRAFT`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DraftRef {
+    pub instance_id: String,
+}
+
+/// A draft, for the UI to replay with the same engine ([`command::OPEN_DRAFT`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftView {
+    pub title: String,
+    pub facts: DraftFacts,
+    /// The form's definition: JSON of `fieldline_form::Form`.
+    pub definition: String,
+    pub actions: Vec<Action>,
+    /// The screen key the enumerator was on.
+    pub position: Option<String>,
+}
+
+/// Arguments of [`command::RECORD`]: one answer or repeat change, saved at once. Answers with
+/// the path the engine resolved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub instance_id: String,
+    pub action: Action,
+}
+
+/// Arguments of [`command::SET_POSITION`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetPosition {
+    pub instance_id: String,
+    pub position: String,
+}
+
+/// Arguments of [`command::FINALIZE`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finalize {
+    pub instance_id: String,
+    /// The form language the enumerator reads, for the message of a question still to fix.
+    pub language: Option<String>,
+}
+
+/// What finalizing did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Finalized {
+    /// In the outbox, never to change again.
+    Finalized {
+        instance_id: String,
+        device_seq: i64,
+    },
+    /// The first question to fix; nothing was changed.
+    Blocked { path: String, message: String },
+}
+
+/// A draft on the drafts screen ([`command::DRAFTS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftCard {
+    pub instance_id: String,
+    pub form_title: String,
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Answers and repeat changes saved so far.
+    pub actions: i64,
+}
+
+/// Where an outbox item stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendState {
+    Queued,
+    Sent,
+    Rejected,
+    Conflict,
+}
+
+/// A finalized interview on the outbox screen ([`command::OUTBOX`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxCard {
+    pub instance_id: String,
+    pub form_title: String,
+    pub device_seq: i64,
+    pub finalized_at: i64,
+    pub state: SendState,
+    /// The server's reason, for a rejected item.
+    pub reason: Option<String>,
+    pub size_bytes: i64,
 }
 
 /// A command's failure, in words for the person holding the tablet.

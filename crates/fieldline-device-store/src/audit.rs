@@ -29,9 +29,7 @@ pub const AUDIT_FILE: &str = "audit.csv";
 /// The audit log's media type.
 pub const AUDIT_MEDIA_TYPE: &str = "text/csv";
 
-/// The screen key of the end (review and finalize) screen, as the UI passes it to
-/// [`DeviceStore::set_position`](crate::DeviceStore::set_position).
-pub const END_SCREEN_KEY: &str = "#end";
+pub use fieldline_interview::END_SCREEN_KEY;
 
 /// Moments of an interview the app reports itself; the screens shown, answers and repeats are
 /// logged by the store as they are saved.

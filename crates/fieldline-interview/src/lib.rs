@@ -13,4 +13,6 @@ mod screens;
 
 pub use action::{apply, find_node, Action, ActionError};
 pub use facts::DraftFacts;
-pub use screens::{overview, screens, QuestionStatus, Screen, ScreenKind, StatusEntry};
+pub use screens::{
+    overview, screens, QuestionStatus, Screen, ScreenKind, StatusEntry, END_SCREEN_KEY,
+};

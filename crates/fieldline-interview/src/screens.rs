@@ -10,6 +10,9 @@
 use fieldline_form::instance::{Instance, InstanceNodeId};
 use fieldline_form::{NodeId, NodeKind};
 
+/// The position of the end of the form (review and finalize), which has no instance path.
+pub const END_SCREEN_KEY: &str = "#end";
+
 /// One screen of the interview.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Screen {

@@ -115,6 +115,7 @@ outbox-none = Nothing finalized yet.
 outbox-queued = Waiting to be sent
 outbox-sent = Sent
 outbox-rejected = Rejected by the server
+outbox-conflict = Held back by the server: it already has a different version of this interview
 outbox-reason = Reason: { $reason }
 outbox-seq = No. { $seq }
 

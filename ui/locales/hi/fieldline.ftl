@@ -117,6 +117,7 @@ outbox-none = अभी तक कुछ भी फ़ाइनल नहीं 
 outbox-queued = भेजे जाने का इंतज़ार
 outbox-sent = भेज दिया गया
 outbox-rejected = सर्वर ने अस्वीकार किया
+outbox-conflict = सर्वर ने रोक रखा है: उसके पास इस साक्षात्कार का दूसरा संस्करण पहले से है
 outbox-reason = कारण: { $reason }
 outbox-seq = क्रमांक { $seq }
 
