@@ -22,6 +22,20 @@ pub enum StoreError {
          ask for a form with a new version number"
     )]
     FormVersionConflict { form_id: String, version: String },
+    #[error(
+        "form {form_id} version {version:?} already has a different file named {name:?}; \
+         publish a new form version to change it"
+    )]
+    MediaConflict {
+        form_id: String,
+        version: String,
+        name: String,
+    },
+    #[error(
+        "two different files named {0:?} were given with the form; keep the one the form \
+         should show and import again"
+    )]
+    DuplicateMedia(String),
     #[error("form {form_id} version {version:?} is not on this device")]
     UnknownForm { form_id: String, version: String },
     #[error("there is no draft {0} on this device (finalized or discarded already?)")]

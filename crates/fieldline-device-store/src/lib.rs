@@ -7,6 +7,7 @@ mod audit;
 mod drafts;
 mod error;
 mod forms;
+mod media;
 mod outbox;
 pub mod payload;
 mod profile;
@@ -21,6 +22,7 @@ pub use drafts::{DraftLog, DraftSummary};
 pub use error::StoreError;
 pub use fieldline_interview::{Action, DraftFacts};
 pub use forms::{FormSummary, ImportedForm};
+pub use media::{media_files_next_to, MediaFile};
 pub use outbox::{FinalizeOutcome, OutboxEntry, SyncState};
 pub use profile::DeviceProfile;
 
