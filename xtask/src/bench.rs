@@ -1,162 +1,161 @@
-//! `cargo xtask bench`: Fieldline's form engine natively and in wasm, and ODK's engine in Node, on
-//! the same form (whova_form.xlsx, the WHO verbal autopsy; ODK's engine reads pyxform's XForm of it)
-//! and the same 120 answers, side by side in BENCHMARKS.md.
+//! `cargo xtask bench`: the speed targets, measured and written to BENCHMARKS.md.
 //!
-//! Every figure is measured inside the process that runs the engine, never as a whole-process time:
-//! "load" is reading the form (native: the .xlsx from disk; wasm: its bytes, handed over by Node;
-//! ODK: the XForm text) up to a ready instance, and each answer is timed on its own.
+//! - `engine`: the form engine natively and in wasm against ODK's engine (issue 3; `bench/engine.rs`);
+//! - `answers`, `start`, `bundle`: the field app's targets (issue 4; `bench/app.rs`): saving an
+//!   answer in the device store, starting the release app to its home screen under Xvfb, and the
+//!   size of the UI's wasm bundle. `app` names all three.
+//!
+//! The default runs everything and rewrites the whole file. `--only` runs a subset and rewrites only
+//! those sections, keeping the others as the last run left them (each section says which command
+//! produced it, and when).
 
-use std::{path::Path, process::Command};
+mod app;
+mod engine;
 
-use anyhow::{anyhow, Context as _};
+use std::process::Command;
+
+use anyhow::Context as _;
 use serde_json::Value;
 
-use crate::{
-    process::{done, output_of, run, step},
-    setup,
-};
-
-const EXAMPLE: &str = "crates/fieldline-form/examples/bench_engine.rs";
-const ANSWERS: &str = "tests/conformance/odk-engine/whova-answers.json";
-const WASM_RUNNER: &str = "xtask/bench/run-wasm.mjs";
-/// Issue 3's targets for Fieldline (native; wasm may take 3x).
-const TARGET_LOAD_MS: f64 = 20.0;
-const TARGET_MEDIAN_MS: f64 = 0.020;
-const TARGET_MAX_MS: f64 = 1.0;
+use crate::process::output_of;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// Repetitions of load + all answers for Fieldline (natively and in wasm).
-    #[arg(long, default_value_t = 20)]
-    runs: u32,
-    /// Repetitions for ODK's engine (each load takes 1.5-3 s).
-    #[arg(long, default_value_t = 5)]
-    odk_runs: u32,
+    /// Run only these parts (repeatable or comma-separated); the default runs all of them.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Part>,
+    #[command(flatten)]
+    engine: engine::EngineArgs,
+    #[command(flatten)]
+    app: app::AppArgs,
 }
 
-struct Row {
-    engine: String,
-    /// How far from issue 3's native targets this engine may be (wasm: 3x); 0 = no targets.
-    slack: f64,
-    /// odk-bench.mjs's JSON shape: load_ms {median, min, max}, answer_ms {median, p99, max, total_per_run}.
-    result: Option<Value>,
-    note: String,
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// The form engine against ODK's (issue 3).
+    Engine,
+    /// All of the field app's targets: answers, start and bundle (issue 4).
+    App,
+    /// Saving an answer in the device store.
+    Answers,
+    /// The release app's start to its home screen under Xvfb.
+    Start,
+    /// The UI bundle's size.
+    Bundle,
+}
+
+/// BENCHMARKS.md's sections in file order, each after a marker line naming it.
+const SECTIONS: [&str; 4] = ["engine", "answers", "start", "bundle"];
+
+/// What every section says about where and when it was measured.
+pub struct Facts {
+    /// `2026-11-25 16:03 UTC`.
+    pub date: String,
+    /// Cores, CPU model and rustc.
+    pub machine: String,
+}
+
+impl Facts {
+    fn gather() -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let nproc = output_of("nproc", &[]).unwrap_or_default();
+        let date = output_of("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+        let rustc = output_of("rustc", &["--version"]).unwrap_or_default();
+        Self {
+            date: date.trim().to_owned(),
+            machine: format!("{} cores (`nproc`), {cpu}; {}", nproc.trim(), rustc.trim()),
+        }
+    }
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    setup::ensure_wasm_target()?;
-    setup::ensure_odk_engine()?;
-    let root = crate::workspace_root();
-    let shared = root.join("../shared/forms/public");
-    let xlsform = shared.join("odk-web-forms/whova_form.xlsx");
-    let xform = shared.join("xform/whova_form.xml");
-    for file in [&xlsform, &xform] {
-        anyhow::ensure!(
-            file.is_file(),
-            "{} is missing (the shared forms sit beside the clone)",
-            file.display()
-        );
+    let wanted = |part: Part| {
+        args.only.is_empty()
+            || args.only.contains(&part)
+            || (args.only.contains(&Part::App)
+                && matches!(part, Part::Answers | Part::Start | Part::Bundle))
+    };
+    let facts = Facts::gather();
+    let file = crate::workspace_root().join("BENCHMARKS.md");
+    let mut sections = match std::fs::read_to_string(&file) {
+        Ok(text) if !args.only.is_empty() => split_sections(&text),
+        _ => Default::default(),
+    };
+    let mut fresh = |name: &str, text: String| {
+        sections.insert(name.to_owned(), text);
+    };
+    if wanted(Part::Engine) {
+        fresh("engine", engine::bench(&args.engine, &facts)?);
     }
-    let answers = root.join(ANSWERS);
-    let runs = args.runs.to_string();
-    let mut rows = Vec::new();
+    if wanted(Part::Answers) {
+        fresh("answers", app::answers(&args.app, &facts)?);
+    }
+    // The bundle comes before the start: the release app embeds the bundle it builds.
+    if wanted(Part::Bundle) {
+        fresh("bundle", app::bundle(&facts)?);
+    }
+    if wanted(Part::Start) {
+        fresh("start", app::start(&args.app, &facts)?);
+    }
 
-    if root.join(EXAMPLE).is_file() {
-        let at = step("bench: build the engine example (release, native and wasm32)");
-        let build = [
-            "build",
-            "--release",
-            "-p",
-            "fieldline-form",
-            "--example",
-            "bench_engine",
-        ];
-        run("cargo", build)?;
-        run(
-            "cargo",
-            build
-                .iter()
-                .copied()
-                .chain(["--target", setup::WASM_TARGET]),
-        )?;
-        done(at);
-
-        let at = step("bench: Fieldline, native");
-        let native = crate::target_dir().join("release/examples/bench_engine");
-        let result = json_output(
-            Command::new(native)
-                .arg(&xlsform)
-                .arg(&answers)
-                .args(["--runs", &runs]),
-        )?;
-        rows.push(Row {
-            engine: "Fieldline, native (release)".into(),
-            slack: 1.0,
-            result: Some(result),
-            note: String::new(),
-        });
-        done(at);
-
-        let at = step("bench: Fieldline, wasm32 in Node");
-        let wasm = crate::target_dir().join(format!(
-            "{}/release/examples/bench_engine.wasm",
-            setup::WASM_TARGET
-        ));
-        let result = json_output(
-            Command::new("node")
-                .arg(root.join(WASM_RUNNER))
-                .arg(wasm)
-                .arg(&xlsform)
-                .arg(&answers)
-                .arg(&runs),
-        )?;
-        rows.push(Row {
-            engine: "Fieldline, wasm32 in Node".into(),
-            slack: 3.0,
-            result: Some(result),
-            note: String::new(),
-        });
-        done(at);
-    } else {
-        println!("==> bench: {EXAMPLE} is not there yet (it needs the instance API): Fieldline's rows are pending");
-        for engine in ["Fieldline, native (release)", "Fieldline, wasm32 in Node"] {
-            rows.push(Row {
-                engine: engine.into(),
-                slack: 0.0,
-                result: None,
-                note: format!("pending: {EXAMPLE} not written yet"),
-            });
+    let mut report = String::from(
+        "# Benchmarks\n\n\
+Written by `cargo xtask bench`, which measures everything below; `cargo xtask bench --only PART` (`engine`, \
+`answers`, `start`, `bundle`, or `app` for the last three) measures a part again and keeps the other sections as \
+they were. Each section names the command that produced it and when.\n",
+    );
+    for name in SECTIONS {
+        if let Some(text) = sections.get(name) {
+            report += &format!("\n<!-- bench: {name} -->\n\n{}\n", text.trim());
         }
     }
-
-    let at = step("bench: ODK's engine in Node");
-    let odk = json_output(
-        Command::new("node")
-            .arg("odk-bench.mjs")
-            .arg(&xform)
-            .arg(&answers)
-            .args(["--runs", &args.odk_runs.to_string()])
-            .current_dir(root.join(setup::ODK_ENGINE_DIR)),
-    )?;
-    let engine = odk["engine"]
-        .as_str()
-        .unwrap_or("@getodk/xforms-engine")
-        .to_owned();
-    rows.push(Row {
-        engine: format!("ODK {engine}, Node"),
-        slack: 0.0,
-        result: Some(odk),
-        note: String::new(),
-    });
-    done(at);
-
-    let report = markdown(&rows, &args, &answers)?;
-    std::fs::write(root.join("BENCHMARKS.md"), &report)?;
+    std::fs::write(&file, &report)?;
     println!("{report}");
     println!("Wrote BENCHMARKS.md");
     Ok(())
 }
 
+/// The sections of an earlier BENCHMARKS.md by name. A file from before the sections (the form
+/// engine's table alone under the title) counts as the engine's section.
+fn split_sections(text: &str) -> std::collections::HashMap<String, String> {
+    let mut sections = std::collections::HashMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.lines() {
+        if let Some(name) = line
+            .strip_prefix("<!-- bench: ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+        {
+            sections.extend(current.take());
+            current = Some((name.to_owned(), String::new()));
+        } else if let Some((_, body)) = &mut current {
+            *body += line;
+            *body += "\n";
+        }
+    }
+    sections.extend(current);
+    if sections.is_empty() {
+        if let Some(body) = text.strip_prefix("# Benchmarks\n") {
+            if body.contains("The form engine") {
+                let body = body.trim_start();
+                let body = match body.starts_with("## ") {
+                    true => body.to_owned(),
+                    false => format!("## The form engine (issue 3)\n\n{body}"),
+                };
+                sections.insert("engine".into(), body);
+            }
+        }
+    }
+    sections
+}
+
+/// Runs `command` and parses its standard output as JSON (all of it, or else its last line).
 fn json_output(command: &mut Command) -> anyhow::Result<Value> {
     let shown = format!("{command:?}");
     let output = command
@@ -168,125 +167,9 @@ fn json_output(command: &mut Command) -> anyhow::Result<Value> {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).with_context(|| {
-        format!(
-            "{shown} printed no JSON: {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
-
-/// Which of issue 3's targets (times `slack`) the row misses. The worst answer is judged after the
-/// settled half of the runs when the engine reports it (early runs pay for compiling cold code).
-fn verdict(result: &Value, slack: f64) -> String {
-    if slack == 0.0 {
-        return "-".into();
-    }
-    let max = ms(result, "answer_ms", "max_settled").or(ms(result, "answer_ms", "max"));
-    let checks = [
-        ("load", ms(result, "load_ms", "median"), TARGET_LOAD_MS),
-        (
-            "median",
-            ms(result, "answer_ms", "median"),
-            TARGET_MEDIAN_MS,
-        ),
-        ("worst", max, TARGET_MAX_MS),
-    ];
-    let missed: Vec<&str> = checks
-        .iter()
-        .filter(|(_, value, target)| value.is_none_or(|v| v >= target * slack))
-        .map(|(name, _, _)| *name)
-        .collect();
-    match missed.is_empty() {
-        true => "met".into(),
-        false => format!("missed: {}", missed.join(", ")),
-    }
-}
-
-fn ms(result: &Value, group: &str, field: &str) -> Option<f64> {
-    result[group][field].as_f64()
-}
-
-/// A duration in the unit that reads best: µs below a millisecond.
-fn show(ms: Option<f64>) -> String {
-    match ms {
-        None => "-".into(),
-        Some(ms) if ms < 1.0 => format!("{:.1} µs", ms * 1000.0),
-        Some(ms) => format!("{ms:.1} ms"),
-    }
-}
-
-fn markdown(rows: &[Row], args: &BenchArgs, answers: &Path) -> anyhow::Result<String> {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let nproc = output_of("nproc", &[]).unwrap_or_default();
-    let date = output_of("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
-    let date = date.trim();
-    let rustc = output_of("rustc", &["--version"]).unwrap_or_default();
-    let node = output_of("node", &["--version"]).unwrap_or_default();
-    let answer_count = serde_json::from_str::<Value>(&std::fs::read_to_string(answers)?)?
-        .as_array()
-        .map(Vec::len)
-        .ok_or_else(|| anyhow!("{} is not an array of answers", answers.display()))?;
-
-    let mut md = String::from("# Benchmarks\n\n");
-    md += "The form engine on the WHO verbal autopsy form (`../shared/forms/public/odk-web-forms/whova_form.xlsx`, \
-531 leaves, ~420 relevance expressions; ODK's engine reads pyxform's XForm of it, `../shared/forms/public/xform/whova_form.xml`) \
-with the same answers for every engine (`tests/conformance/odk-engine/whova-answers.json`).\n\n";
-    md += &format!(
-        "Produced by `cargo xtask bench --runs {} --odk-runs {}` on {date}.\n\n",
-        args.runs, args.odk_runs
-    );
-    md += &format!(
-        "Machine: {} cores (`nproc`), {cpu}; {}; Node {}.\n\n",
-        nproc.trim(),
-        rustc.trim(),
-        node.trim()
-    );
-    md += &format!(
-        "| engine | load median (min-max) | per answer median | p99 | max | max, settled | all {answer_count} answers | runs | issue 3's targets |\n"
-    );
-    md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-    for row in rows {
-        let Some(r) = &row.result else {
-            md += &format!("| {} | {} | | | | | | | |\n", row.engine, row.note);
-            continue;
-        };
-        md += &format!(
-            "| {} | {} ({}-{}) | {} | {} | {} | {} | {} | {} | {} |\n",
-            row.engine,
-            show(ms(r, "load_ms", "median")),
-            show(ms(r, "load_ms", "min")),
-            show(ms(r, "load_ms", "max")),
-            show(ms(r, "answer_ms", "median")),
-            show(ms(r, "answer_ms", "p99")),
-            show(ms(r, "answer_ms", "max")),
-            show(ms(r, "answer_ms", "max_settled")),
-            show(ms(r, "answer_ms", "total_per_run")),
-            r["runs"],
-            verdict(r, row.slack),
-        );
-    }
-    md += &format!(
-        "\nIssue 3's targets for Fieldline: load under {TARGET_LOAD_MS} ms, median per answer under {} µs, the worst \
-answer under {TARGET_MAX_MS} ms natively, and within 3x of that in wasm.\n\n",
-        TARGET_MEDIAN_MS * 1000.0
-    );
-    md += "How it is measured: each run loads the form and applies every answer in order, each answer timed alone \
-inside the process (Rust: `std::time::Instant`; wasm: `performance.now()` through an import; ODK: `process.hrtime`). \
-Load = read and parse the form up to a ready instance (native: the .xlsx read from disk; wasm: its bytes handed over \
-by Node; ODK: parse and compile the XForm and create the instance). Quantiles are over all answers of all runs; \
-\"max, settled\" is the slowest answer over the second half of the runs: early runs also pay for cold caches and, \
-in wasm, for V8 compiling the code twice (baseline, then optimised, over several runs; `node --no-liftoff` removes \
-those spikes), which a long interview leaves behind (odk-bench.mjs does not report it); the targets column judges \
-the worst answer by it, and the plain max column shows the cold one. \
-The wasm build is `crates/fieldline-form/examples/bench_engine.rs` for `wasm32-unknown-unknown`, run by \
-`xtask/bench/run-wasm.mjs` with no wasm-bindgen.\n";
-    Ok(md)
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
+    serde_json::from_str(&stdout)
+        .or_else(|_| serde_json::from_str(last.unwrap_or_default()))
+        .with_context(|| format!("{shown} printed no JSON: {stdout}"))
 }

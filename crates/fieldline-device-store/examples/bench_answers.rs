@@ -29,7 +29,7 @@ struct Args {
 fn args() -> Result<Args, String> {
     let usage = "usage: bench_answers FORM.xlsx [--interviews N] [--dir PARENT]";
     let mut form = None;
-    let mut interviews = 50;
+    let mut interviews = 100;
     let mut dir = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -172,7 +172,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let total_s = started.elapsed().as_secs_f64();
     let drafts = store.list_drafts()?.len();
-    let db_bytes = std::fs::metadata(dir.path().join(fieldline_device_store::DATABASE_FILE))?.len();
+    // The database file and its write-ahead log (answers not yet checkpointed live there).
+    let database = dir.path().join(fieldline_device_store::DATABASE_FILE);
+    let wal = dir
+        .path()
+        .join(format!("{}-wal", fieldline_device_store::DATABASE_FILE));
+    let db_bytes =
+        std::fs::metadata(&database)?.len() + std::fs::metadata(&wal).map_or(0, |m| m.len());
 
     let mut sorted = answers_ms.clone();
     sorted.sort_by(f64::total_cmp);
