@@ -358,6 +358,41 @@ async fn a_draft_resumes_where_it_was_after_a_restart_and_is_discarded_only_when
     )
     .await?;
     let first = within("an interview left half way", async {
+        // Another form, imported from the home screen's file picker.
+        let other = workspace_root().join("../shared/forms/public/pyxform/field-list.xlsx");
+        find(&client, "#import-file")
+            .await?
+            .send_keys(&other.display().to_string())
+            .await?;
+        find(&client, "#import-done").await?;
+        anyhow::ensure!(
+            client
+                .find_all(fantoccini::Locator::Css("#forms .form-card"))
+                .await?
+                .len()
+                == 2,
+            "the imported form is not listed"
+        );
+        // The app's own words in Hindi, then back (the choice is kept by the webview, which
+        // other tests share).
+        find(&client, "#app-language")
+            .await?
+            .select_by_value("hi")
+            .await?;
+        wait_text(&client, "#nav-drafts", "ड्राफ़्ट").await?;
+        wait_text(
+            &client,
+            r#".form-card[data-form-id="safe_migration_kap"] .start-interview"#,
+            "साक्षात्कार शुरू करें",
+        )
+        .await?;
+        save_screenshot(&client, "home-hindi.png").await?;
+        find(&client, "#app-language")
+            .await?
+            .select_by_value("en")
+            .await?;
+        wait_text(&client, "#nav-drafts", "Drafts").await?;
+
         start_interview(&client).await?;
         answer_location(&client, "dharan", "12").await?;
         choose(&client, "/data/consent", "yes").await?;
@@ -434,4 +469,208 @@ async fn a_draft_resumes_where_it_was_after_a_restart_and_is_discarded_only_when
         database(data_dir.path())?.query_row("SELECT COUNT(*) FROM draft", [], |r| r.get(0))?;
     anyhow::ensure!(drafts == 0, "the discarded draft is still stored");
     Ok(())
+}
+
+/// An 8x8 red PNG.
+const PICTURE: [u8; 74] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x08, 0x08, 0x02, 0x00, 0x00, 0x00, 0x4b, 0x6d, 0x29,
+    0xdc, 0x00, 0x00, 0x00, 0x11, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x38, 0xa1, 0xa1, 0x81,
+    0x15, 0x31, 0x0c, 0x2d, 0x09, 0x00, 0x82, 0x5d, 0x46, 0x01, 0x17, 0x62, 0x89, 0x75, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// A tenth of a second of silence as 8 kHz mono WAV.
+fn silence() -> Vec<u8> {
+    let samples = 800u32;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + samples).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&samples.to_le_bytes());
+    wav.extend(std::iter::repeat_n(128u8, samples as usize));
+    wav
+}
+
+/// A one-question form with a picture and an audio prompt per language, written next to its
+/// `-media` folder as ODK lays them out; returns the form's path.
+fn form_with_media(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheets: [(&str, &[&[&str]]); 3] = [
+        (
+            "survey",
+            &[
+                &[
+                    "type",
+                    "name",
+                    "label::English (en)",
+                    "label::Hindi (hi)",
+                    "media::image",
+                    "media::audio::English (en)",
+                    "media::audio::Hindi (hi)",
+                ],
+                &[
+                    "select_one yn",
+                    "heard",
+                    "Have you heard the radio drama?",
+                    "क्या आपने रेडियो नाटक सुना है?",
+                    "radio.png",
+                    "heard-en.wav",
+                    "heard-hi.wav",
+                ],
+            ],
+        ),
+        (
+            "choices",
+            &[
+                &[
+                    "list_name",
+                    "name",
+                    "label::English (en)",
+                    "label::Hindi (hi)",
+                ],
+                &["yn", "yes", "Yes", "हाँ"],
+                &["yn", "no", "No", "नहीं"],
+            ],
+        ),
+        (
+            "settings",
+            &[
+                &["form_id", "form_title", "version"],
+                &["radio_kap", "Radio drama KAP", "1"],
+            ],
+        ),
+    ];
+    for (name, rows) in sheets {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(name)?;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *cell)?;
+            }
+        }
+    }
+    let form = dir.join("radio_kap.xlsx");
+    std::fs::write(&form, workbook.save_to_buffer()?)?;
+    let media = dir.join("radio_kap-media");
+    std::fs::create_dir(&media)?;
+    std::fs::write(media.join("radio.png"), PICTURE)?;
+    std::fs::write(media.join("heard-en.wav"), silence())?;
+    std::fs::write(media.join("heard-hi.wav"), silence())?;
+    Ok(form)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_question_shows_its_picture_and_plays_the_audio_prompt_of_the_form_language(
+) -> anyhow::Result<()> {
+    let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
+    let data_dir = tempfile::tempdir()?;
+    let forms = tempfile::tempdir()?;
+    let form = form_with_media(forms.path())?;
+    let display = VirtualDisplay::start()?;
+    let driver = TauriDriver::start(&display)?;
+    let args = vec![
+        "--data-dir".into(),
+        data_dir.path().display().to_string(),
+        "--import".into(),
+        form.display().to_string(),
+    ];
+    let client = within(
+        "starting the app",
+        field_app_session(&driver.url(), &app, &args),
+    )
+    .await?;
+    let outcome = within("a question with media", async {
+        click(
+            &client,
+            r#".form-card[data-form-id="radio_kap"] .start-interview"#,
+        )
+        .await?;
+        on_screen(&client, "/data/heard").await?;
+        // The picture is served from the device store and decodes.
+        let deadline = tokio::time::Instant::now() + fieldline_e2e::TIMEOUT;
+        loop {
+            let width = client
+                .execute(
+                    "const img = document.querySelector('img.media-image'); \
+                     return img && img.complete ? img.naturalWidth : 0;",
+                    vec![],
+                )
+                .await?;
+            if width == 8 {
+                break;
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the question's picture never loaded (width {width})"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let audio = find(&client, "audio.media-audio").await?;
+        let file = audio.attr("data-file").await?.unwrap_or_default();
+        anyhow::ensure!(
+            file == "heard-en.wav",
+            "the English audio prompt is {file:?}"
+        );
+        // The recording is served too: the webview reads its length (a tenth of a second).
+        let deadline = tokio::time::Instant::now() + fieldline_e2e::TIMEOUT;
+        loop {
+            let duration = client
+                .execute(
+                    "const a = document.querySelector('audio.media-audio'); \
+                     a.preload = 'auto'; \
+                     return a.error ? 'error ' + a.error.code + ' ' + a.error.message \
+                         : (isFinite(a.duration) ? a.duration : 0);",
+                    vec![],
+                )
+                .await?;
+            let Some(duration) = duration.as_f64() else {
+                anyhow::bail!("the webview could not play the audio prompt: {duration}");
+            };
+            if (duration - 0.1).abs() < 0.01 {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let state = client
+                    .execute(
+                        "const a = document.querySelector('audio.media-audio'); \
+                         return [a.readyState, a.networkState, String(a.error && a.error.code)];",
+                        vec![],
+                    )
+                    .await?;
+                anyhow::bail!("the audio prompt never loaded (duration {duration}, state {state})");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        save_screenshot(&client, "interview-media.png").await?;
+        // The respondent's language brings its own recording.
+        find(&client, "#form-language")
+            .await?
+            .select_by_value("Hindi (hi)")
+            .await?;
+        wait_text(
+            &client,
+            r#".question[data-path="/data/heard"] .question-label"#,
+            "क्या आपने रेडियो नाटक सुना है?",
+        )
+        .await?;
+        let file = find(&client, "audio.media-audio")
+            .await?
+            .attr("data-file")
+            .await?
+            .unwrap_or_default();
+        anyhow::ensure!(file == "heard-hi.wav", "the Hindi audio prompt is {file:?}");
+        anyhow::Ok(())
+    })
+    .await;
+    within("closing the app", async { Ok(client.close().await?) }).await?;
+    outcome
 }

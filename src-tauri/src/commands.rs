@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 
 use fieldline_app_api::{
-    Action, AppError, DeviceProfile, DraftCard, DraftView, Finalized, FormCard, HomeView,
-    OutboxCard, SendState,
+    Action, AppError, DeviceProfile, DraftCard, DraftView, Finalized, FormCard, HomeView, Imported,
+    MediaInfo, MediaUpload, OutboxCard, SendState,
 };
-use fieldline_device_store::{AuditEvent, DeviceStore, FinalizeOutcome, StoreError, SyncState};
+use fieldline_device_store::{
+    AuditEvent, DeviceStore, FinalizeOutcome, MediaFile, StoreError, SyncState,
+};
 use tauri::State;
 
 use crate::AppState;
@@ -82,21 +84,34 @@ pub fn home(state: State<'_, AppState>) -> Result<HomeView, AppError> {
     })
 }
 
-/// Imports an XLSForm the enumerator picked on the device.
+/// Imports an XLSForm the enumerator picked on the device, with the media files picked with it.
 #[tauri::command(rename_all = "snake_case")]
 pub fn import_form(
     state: State<'_, AppState>,
     file_name: String,
     bytes: Vec<u8>,
-) -> Result<FormCard, AppError> {
+    media: Vec<MediaUpload>,
+) -> Result<Imported, AppError> {
+    let media: Vec<MediaFile> = media
+        .into_iter()
+        .map(|m| MediaFile {
+            name: m.name,
+            bytes: m.bytes,
+        })
+        .collect();
     with_store(&state, |store| {
-        let imported = store.import_form(&file_name, &bytes)?;
+        let imported = store.import_form_with_media(&file_name, &bytes, &media)?;
         let card = form_cards(store)?
             .into_iter()
             .find(|f| f.form_id == imported.form_id && f.version == imported.version);
-        card.ok_or_else(|| StoreError::UnknownForm {
-            form_id: imported.form_id,
-            version: imported.version,
+        let form = card.ok_or_else(|| StoreError::UnknownForm {
+            form_id: imported.form_id.clone(),
+            version: imported.version.clone(),
+        })?;
+        Ok(Imported {
+            form,
+            media_missing: imported.media_missing,
+            media_ignored: imported.media_ignored,
         })
     })
 }
@@ -127,12 +142,18 @@ pub fn open_draft(state: State<'_, AppState>, instance_id: String) -> Result<Dra
         let title = titles(store)?
             .remove(&(log.facts.form_id.clone(), log.facts.form_version.clone()))
             .unwrap_or_default();
+        let media = store
+            .form_media_list(&log.facts.form_id, &log.facts.form_version)?
+            .into_iter()
+            .map(|(name, media_type)| MediaInfo { name, media_type })
+            .collect();
         Ok(DraftView {
             title,
             facts: log.facts,
             definition,
             actions: log.actions,
             position: log.position,
+            media,
         })
     })
 }
@@ -244,5 +265,26 @@ pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxCard>, AppError> {
             .collect();
         cards.reverse();
         Ok(cards)
+    })
+}
+
+/// One of a form's media files, as raw bytes. The page makes a `blob:` URL of it: WebKitGTK's
+/// media player cannot read custom URI schemes, and a blob works in every webview.
+#[tauri::command(rename_all = "snake_case")]
+pub fn form_media(
+    state: State<'_, AppState>,
+    form_id: String,
+    version: String,
+    name: String,
+) -> Result<tauri::ipc::Response, AppError> {
+    with_store(&state, |store| {
+        store
+            .form_media(&form_id, &version, &name)?
+            .map(|(_, bytes)| tauri::ipc::Response::new(bytes))
+            .ok_or_else(|| StoreError::UnknownMedia {
+                form_id: form_id.clone(),
+                version: version.clone(),
+                name: name.clone(),
+            })
     })
 }

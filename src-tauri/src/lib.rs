@@ -6,7 +6,7 @@ mod options;
 
 use std::sync::Mutex;
 
-use fieldline_device_store::DeviceStore;
+use fieldline_device_store::{media_files_next_to, media_folder_of, DeviceStore};
 use tauri::Manager;
 
 pub use options::AppOptions;
@@ -52,13 +52,15 @@ pub fn run() {
             commands::finalize,
             commands::drafts,
             commands::discard_draft,
-            commands::outbox
+            commands::outbox,
+            commands::form_media
         ])
         .run(tauri::generate_context!())
         .expect("Fieldline could not start its window");
 }
 
-/// Imports the forms given with `--import`; returns a message for each one that failed.
+/// Imports the forms given with `--import`, each with the media files in its `<name>-media`
+/// folder (ODK's convention); returns a message for each form that failed or lacks media.
 fn import_forms(store: &DeviceStore, files: &[std::path::PathBuf]) -> Vec<String> {
     let mut notices = Vec::new();
     for file in files {
@@ -67,17 +69,26 @@ fn import_forms(store: &DeviceStore, files: &[std::path::PathBuf]) -> Vec<String
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let result = std::fs::read(file)
+            .and_then(|bytes| Ok((bytes, media_files_next_to(file)?)))
             .map_err(|err| err.to_string())
-            .and_then(|bytes| {
+            .and_then(|(bytes, media)| {
                 store
-                    .import_form(&name, &bytes)
+                    .import_form_with_media(&name, &bytes, &media)
                     .map_err(|err| err.to_string())
             });
-        if let Err(err) = result {
-            let notice = format!("Could not import {}: {err}", file.display());
-            eprintln!("{notice}");
-            notices.push(notice);
+        match result {
+            Ok(imported) if !imported.media_missing.is_empty() => notices.push(format!(
+                "{}: these media files are not on this device: {}. Put them in the folder {} next to the form.",
+                file.display(),
+                imported.media_missing.join(", "),
+                media_folder_of(file).unwrap_or_default().display(),
+            )),
+            Ok(_) => {}
+            Err(err) => notices.push(format!("Could not import {}: {err}", file.display())),
         }
+    }
+    for notice in &notices {
+        eprintln!("{notice}");
     }
     notices
 }

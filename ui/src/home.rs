@@ -2,7 +2,8 @@
 //! who and what this device is, and the enumerator's name.
 
 use fieldline_app_api::{
-    command, AppError, DeviceProfile, FormCard, HomeView, ImportForm, SetUsername, StartInterview,
+    command, AppError, DeviceProfile, FormCard, HomeView, ImportForm, Imported, MediaUpload,
+    SetUsername, StartInterview,
 };
 use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlInputElement;
@@ -19,7 +20,7 @@ pub fn home() -> Html {
     let home = use_state(|| None::<Result<HomeView, AppError>>);
     let saving = use_state(|| false);
     let save_result = use_state(|| None::<Result<String, AppError>>);
-    let import_result = use_state(|| None::<Result<FormCard, AppError>>);
+    let import_result = use_state(|| None::<Result<Imported, AppError>>);
     let start_error = use_state(|| None::<AppError>);
     let name_input = use_node_ref();
 
@@ -77,25 +78,17 @@ pub fn home() -> Html {
         let (import_result, reload) = (import_result.clone(), reload.clone());
         Callback::from(move |event: Event| {
             let input: HtmlInputElement = event.target_unchecked_into();
-            let Some(file) = input.files().and_then(|files| files.get(0)) else {
-                return;
-            };
+            let files: Vec<web_sys::File> = input
+                .files()
+                .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+                .unwrap_or_default();
             input.set_value("");
+            if files.is_empty() {
+                return;
+            }
             let (import_result, reload) = (import_result.clone(), reload.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let result = match JsFuture::from(file.array_buffer()).await {
-                    Ok(buffer) => {
-                        let args = ImportForm {
-                            file_name: file.name(),
-                            bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
-                        };
-                        invoke(command::IMPORT_FORM, &args).await
-                    }
-                    Err(_) => Err(AppError {
-                        message: format!("{} could not be read from this device.", file.name()),
-                    }),
-                };
-                import_result.set(Some(result));
+                import_result.set(Some(import_files(files).await));
                 reload.emit(());
             });
         })
@@ -130,7 +123,8 @@ pub fn home() -> Html {
             <section class="card">
                 <h2>{ t.t("home-import") }</h2>
                 <label for="import-file" class="file-button">{ t.t("home-import-choose") }</label>
-                <input id="import-file" class="visually-hidden" type="file" accept=".xlsx,.xls" onchange={on_import} />
+                <input id="import-file" class="visually-hidden" type="file" multiple=true
+                    accept=".xlsx,.xls,image/*,audio/*,video/*" onchange={on_import} />
                 { import_feedback(t, import_result.as_ref()) }
             </section>
             { profile_card(t, home.as_ref()) }
@@ -146,6 +140,42 @@ pub fn home() -> Html {
             </section>
         </main>
     }
+}
+
+/// Imports the chosen form with the media files chosen alongside it.
+async fn import_files(files: Vec<web_sys::File>) -> Result<Imported, AppError> {
+    let is_form = |f: &web_sys::File| {
+        let name = f.name().to_lowercase();
+        name.ends_with(".xlsx") || name.ends_with(".xls")
+    };
+    let Some(form) = files.iter().find(|f| is_form(f)) else {
+        return Err(AppError {
+            message: "None of the chosen files is a form: choose its .xlsx or .xls file too."
+                .into(),
+        });
+    };
+    let mut media = Vec::new();
+    for file in files.iter().filter(|f| !is_form(f)) {
+        media.push(MediaUpload {
+            name: file.name(),
+            bytes: read(file).await?,
+        });
+    }
+    let args = ImportForm {
+        file_name: form.name(),
+        bytes: read(form).await?,
+        media,
+    };
+    invoke(command::IMPORT_FORM, &args).await
+}
+
+async fn read(file: &web_sys::File) -> Result<Vec<u8>, AppError> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| AppError {
+            message: format!("{} could not be read from this device.", file.name()),
+        })?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 fn current_username(home: Option<&Result<HomeView, AppError>>) -> String {
@@ -219,11 +249,24 @@ fn profile_card(t: &Texts, home: Option<&Result<HomeView, AppError>>) -> Html {
     html! { <section class="card"><h2>{ t.t("home-device") }</h2>{ body }</section> }
 }
 
-fn import_feedback(t: &Texts, result: Option<&Result<FormCard, AppError>>) -> Html {
+fn import_feedback(t: &Texts, result: Option<&Result<Imported, AppError>>) -> Html {
     match result {
         None => html! {},
-        Some(Ok(form)) => html! {
-            <p class="ok" id="import-done">{ t.t_args("home-imported", &[("title", (&form.title).into())]) }</p>
+        Some(Ok(imported)) => html! {
+            <>
+                <p class="ok" id="import-done">{ t.t_args("home-imported", &[("title", (&imported.form.title).into())]) }</p>
+                if !imported.media_missing.is_empty() {
+                    <p class="error notice" id="import-media-missing">{ t.t_args("home-media-missing", &[
+                        ("count", imported.media_missing.len().into()),
+                        ("files", (&imported.media_missing.join(", ")).into()),
+                    ]) }</p>
+                }
+                if !imported.media_ignored.is_empty() {
+                    <p class="notice" id="import-media-ignored">{ t.t_args("home-media-ignored", &[
+                        ("files", (&imported.media_ignored.join(", ")).into()),
+                    ]) }</p>
+                }
+            </>
         },
         Some(Err(err)) => html! { <p class="error notice" id="import-error">{ &err.message }</p> },
     }

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
     async fn tauri_invoke(command: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
 }
 
 /// Whether the page runs inside the field app (and not, say, in a plain browser).
@@ -21,22 +22,42 @@ pub async fn invoke<A: Serialize, T: DeserializeOwned>(
     command: &str,
     args: &A,
 ) -> Result<T, AppError> {
+    serde_wasm_bindgen::from_value(invoke_raw(command, args).await?).map_err(decode_error)
+}
+
+/// A command that answers with raw bytes (an `ArrayBuffer`), such as a form's media file.
+pub async fn invoke_bytes<A: Serialize>(command: &str, args: &A) -> Result<Vec<u8>, AppError> {
+    Ok(js_sys::Uint8Array::new(&invoke_raw(command, args).await?).to_vec())
+}
+
+async fn invoke_raw<A: Serialize>(command: &str, args: &A) -> Result<JsValue, AppError> {
     if !in_tauri() {
         return Err(AppError {
             message: "This page only works inside the Fieldline app.".into(),
         });
     }
     let args = serde_wasm_bindgen::to_value(args).map_err(decode_error)?;
-    match tauri_invoke(command, args).await {
-        Ok(value) => serde_wasm_bindgen::from_value(value).map_err(decode_error),
-        Err(value) => Err(
-            serde_wasm_bindgen::from_value(value.clone()).unwrap_or_else(|_| AppError {
-                message: value
-                    .as_string()
-                    .unwrap_or_else(|| format!("The app failed to run {command}.")),
-            }),
-        ),
-    }
+    tauri_invoke(command, args)
+        .await
+        .map_err(|value| command_error(command, value))
+}
+
+/// A `blob:` URL for bytes of the given media type, valid while the page lives.
+pub fn blob_url(bytes: &[u8], media_type: &str) -> Option<String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(media_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// The shell's `AppError`, or words for a failure that is not one.
+fn command_error(command: &str, value: JsValue) -> AppError {
+    serde_wasm_bindgen::from_value(value.clone()).unwrap_or_else(|_| AppError {
+        message: value
+            .as_string()
+            .unwrap_or_else(|| format!("The app failed to run {command}.")),
+    })
 }
 
 fn decode_error(err: serde_wasm_bindgen::Error) -> AppError {

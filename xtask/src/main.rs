@@ -31,7 +31,8 @@ enum Task {
     Test,
     /// Install the missing tools and build the UI bundle into ui/dist.
     Ui,
-    /// Time the form engine (native, wasm) against ODK's engine on whova; writes BENCHMARKS.md.
+    /// Time the form engine (native, wasm, against ODK's), answer saving, app start and the UI
+    /// bundle's size; writes BENCHMARKS.md.
     Bench(bench::BenchArgs),
 }
 

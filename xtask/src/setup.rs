@@ -8,11 +8,12 @@ use anyhow::{bail, Context as _};
 
 use crate::process::{done, on_path, output_of, run, run_command, step};
 
-/// Debian packages to build the Tauri app (WebKitGTK and friends) and the bundled C code, and a
-/// Devanagari font so Hindi and Nepali show as text, not boxes, in the app on Linux (Android has
-/// one built in).
+/// Debian packages to build the Tauri app (WebKitGTK and friends) and the bundled C code; and for
+/// the app on Linux, a Devanagari font so Hindi and Nepali show as text, not boxes, and
+/// GStreamer's common codecs so a form's audio prompts play (Android has both built in).
 const APT_BUILD: &[&str] = &[
     "fonts-lohit-deva",
+    "gstreamer1.0-plugins-good",
     "build-essential",
     "pkg-config",
     "libssl-dev",

@@ -23,6 +23,7 @@ pub mod command {
     pub const DRAFTS: &str = "drafts";
     pub const DISCARD_DRAFT: &str = "discard_draft";
     pub const OUTBOX: &str = "outbox";
+    pub const FORM_MEDIA: &str = "form_media";
 }
 
 /// What the home screen shows about this device.
@@ -65,12 +66,30 @@ pub struct SetUsername {
     pub name: String,
 }
 
-/// Arguments of [`command::IMPORT_FORM`]: an XLSForm chosen on the device. Answers with the
-/// imported form's [`FormCard`].
+/// Arguments of [`command::IMPORT_FORM`]: an XLSForm chosen on the device, with any of its media
+/// files (pictures, audio prompts) chosen alongside. Answers with an [`Imported`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportForm {
     pub file_name: String,
     pub bytes: Vec<u8>,
+    pub media: Vec<MediaUpload>,
+}
+
+/// A media file given with a form.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MediaUpload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What importing did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imported {
+    pub form: FormCard,
+    /// Media files the form uses that are still not on the device.
+    pub media_missing: Vec<String>,
+    /// Files given that the form does not use (left out).
+    pub media_ignored: Vec<String>,
 }
 
 /// Arguments of [`command::START_INTERVIEW`]; answers with the new draft's instance id.
@@ -100,6 +119,24 @@ pub struct DraftView {
     pub actions: Vec<Action>,
     /// The screen key the enumerator was on.
     pub position: Option<String>,
+    /// The form's media files on the device (others show no picture or sound).
+    pub media: Vec<MediaInfo>,
+}
+
+/// One of a form's media files on the device; its bytes come from [`command::FORM_MEDIA`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaInfo {
+    pub name: String,
+    pub media_type: String,
+}
+
+/// Arguments of [`command::FORM_MEDIA`], which answers with the file's raw bytes (an
+/// `ArrayBuffer` in the page, not JSON: audio prompts can be large).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FormMedia {
+    pub form_id: String,
+    pub version: String,
+    pub name: String,
 }
 
 /// Arguments of [`command::RECORD`]: one answer or repeat change, saved at once. Answers with

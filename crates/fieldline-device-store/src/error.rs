@@ -42,6 +42,15 @@ pub enum StoreError {
     UnknownDraft(String),
     #[error("submission {instance_id} has no attached file {name:?} on this device")]
     UnknownAttachment { instance_id: String, name: String },
+    #[error(
+        "form {form_id} version {version:?} has no file named {name:?} on this device; import it \
+         with the form"
+    )]
+    UnknownMedia {
+        form_id: String,
+        version: String,
+        name: String,
+    },
     #[error("the answer was not saved: {0}")]
     AnswerRefused(fieldline_form::instance::AnswerError),
     #[error("the repeat was not changed: {0}")]

@@ -22,7 +22,7 @@ pub use drafts::{DraftLog, DraftSummary};
 pub use error::StoreError;
 pub use fieldline_interview::{Action, DraftFacts};
 pub use forms::{FormSummary, ImportedForm};
-pub use media::{media_files_next_to, MediaFile};
+pub use media::{media_files_next_to, media_folder_of, MediaFile};
 pub use outbox::{FinalizeOutcome, OutboxEntry, SyncState};
 pub use profile::DeviceProfile;
 

@@ -17,16 +17,21 @@ pub struct MediaFile {
     pub bytes: Vec<u8>,
 }
 
+/// Where a form's media files are expected: `kap-media/` next to `kap.xlsx`, as ODK lays them
+/// out. `None` for a path without a file name.
+pub fn media_folder_of(xlsform_path: &Path) -> Option<std::path::PathBuf> {
+    let mut folder_name = xlsform_path.file_stem()?.to_os_string();
+    folder_name.push("-media");
+    Some(xlsform_path.with_file_name(folder_name))
+}
+
 /// The files in the media folder ODK places next to a form: for `kap.xlsx`, the folder
 /// `kap-media` beside it. Every regular file directly in it is read (sub-folders are not), by
 /// name; none when there is no such folder.
 pub fn media_files_next_to(xlsform_path: &Path) -> io::Result<Vec<MediaFile>> {
-    let Some(stem) = xlsform_path.file_stem() else {
+    let Some(folder) = media_folder_of(xlsform_path) else {
         return Ok(Vec::new());
     };
-    let mut folder_name = stem.to_os_string();
-    folder_name.push("-media");
-    let folder = xlsform_path.with_file_name(folder_name);
     let entries = match std::fs::read_dir(&folder) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -122,6 +127,20 @@ pub(crate) fn referenced_media(
 }
 
 impl DeviceStore {
+    /// A form's media files on the device: `(name, media type)`, sorted by name.
+    pub fn form_media_list(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, media_type FROM form_media WHERE form_id = ?1 AND version = ?2
+             ORDER BY name",
+        )?;
+        let files = stmt.query_map([form_id, version], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(files.collect::<Result<_, _>>()?)
+    }
+
     /// A form's media file as stored: its media type and bytes; `None` when the form is on the
     /// device without that file.
     pub fn form_media(

@@ -17,8 +17,13 @@ app-language = App language
 home-forms = Forms
 home-no-forms = No forms on this device yet.
 home-import = Import a form (XLSForm)
-home-import-choose = Choose an .xlsx or .xls file
+home-import-choose = Choose the form (.xlsx or .xls) and its pictures and sounds
 home-imported = Imported “{ $title }”.
+home-media-missing = { $count ->
+    [one] One picture or sound the form uses is not on this device: { $files }. Import it with the form.
+   *[other] { $count } pictures or sounds the form uses are not on this device: { $files }. Import them with the form.
+}
+home-media-ignored = Left out { $files }: the form does not use them.
 home-start = Start interview
 home-counts = Drafts { $drafts } · Finalized { $finalized } · Not sent { $not_sent }
 

@@ -18,8 +18,13 @@ app-language = ऐप की भाषा
 home-forms = फ़ॉर्म
 home-no-forms = इस डिवाइस पर अभी कोई फ़ॉर्म नहीं है।
 home-import = फ़ॉर्म जोड़ें (XLSForm)
-home-import-choose = .xlsx या .xls फ़ाइल चुनें
+home-import-choose = फ़ॉर्म (.xlsx या .xls) और उसकी तस्वीरें व आवाज़ें चुनें
 home-imported = “{ $title }” जोड़ दिया गया।
+home-media-missing = { $count ->
+    [one] फ़ॉर्म में इस्तेमाल एक तस्वीर या आवाज़ इस डिवाइस पर नहीं है: { $files }। उसे फ़ॉर्म के साथ जोड़ें।
+   *[other] फ़ॉर्म में इस्तेमाल { $count } तस्वीरें या आवाज़ें इस डिवाइस पर नहीं हैं: { $files }। उन्हें फ़ॉर्म के साथ जोड़ें।
+}
+home-media-ignored = { $files } छोड़ दी गईं: फ़ॉर्म इनका इस्तेमाल नहीं करता।
 home-start = साक्षात्कार शुरू करें
 home-counts = ड्राफ़्ट { $drafts } · फ़ाइनल { $finalized } · भेजना बाकी { $not_sent }
 

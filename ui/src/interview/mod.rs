@@ -13,7 +13,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use fieldline_app_api::{
-    command, Action, AppError, DraftRef, DraftView, Finalize, Finalized, Record, SetPosition,
+    command, Action, AppError, DraftRef, DraftView, Finalize, Finalized, FormMedia, Record,
+    SetPosition,
 };
 use fieldline_form::instance::{Instance, Plan};
 use fieldline_form::Form;
@@ -21,7 +22,7 @@ use fieldline_interview::{apply, find_node, screens, Screen};
 use yew::prelude::*;
 
 use crate::app::{AppContext, Route};
-use crate::ipc::invoke;
+use crate::ipc::{blob_url, invoke, invoke_bytes};
 
 /// Where the enumerator is: a screen's key, or the end of the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +40,9 @@ pub struct Props {
 }
 
 pub enum Msg {
-    Loaded(Result<DraftView, AppError>),
+    Loaded(Box<Result<DraftView, AppError>>),
+    /// One of the form's media files, ready to show or play: its name and `blob:` URL.
+    MediaReady(String, String),
     /// A value typed but not committed: checked and shown, not saved yet.
     Input {
         path: String,
@@ -106,14 +109,22 @@ impl Component for Interview {
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
-            Msg::Loaded(Ok(view)) => match replay(view) {
-                Ok(draft) => {
-                    self.draft = Some(draft);
-                    self.error = None;
-                }
-                Err(err) => self.error = Some(err),
+            Msg::Loaded(loaded) => match *loaded {
+                Ok(view) => match replay(&view) {
+                    Ok(draft) => {
+                        self.draft = Some(draft);
+                        self.error = None;
+                        load_media(ctx, &view);
+                    }
+                    Err(err) => self.error = Some(err),
+                },
+                Err(err) => self.error = Some(err.message),
             },
-            Msg::Loaded(Err(err)) => self.error = Some(err.message),
+            Msg::MediaReady(name, url) => {
+                if let Some(d) = &mut self.draft {
+                    d.media.insert(name, url);
+                }
+            }
             Msg::Input { path, value } => {
                 if let Some(d) = &mut self.draft {
                     let action = Action::Set { path, value };
@@ -203,6 +214,14 @@ impl Component for Interview {
             }
         }
         true
+    }
+
+    fn destroy(&mut self, _ctx: &Context<Self>) {
+        // The form's pictures and sounds stay in memory until their URLs are let go.
+        for url in self.draft.iter().flat_map(|d| d.media.values()) {
+            // A URL the webview already dropped needs nothing more.
+            let _ = web_sys::Url::revoke_object_url(url);
+        }
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
@@ -330,12 +349,33 @@ fn load(ctx: &Context<Interview>) {
     let args = DraftRef {
         instance_id: ctx.props().instance_id.clone(),
     };
-    ctx.link()
-        .send_future(async move { Msg::Loaded(invoke(command::OPEN_DRAFT, &args).await) });
+    ctx.link().send_future(async move {
+        Msg::Loaded(Box::new(invoke(command::OPEN_DRAFT, &args).await))
+    });
+}
+
+/// Fetches the form's media files from the store and makes `blob:` URLs of them. A file that
+/// cannot be read is simply not shown; the question still works.
+fn load_media(ctx: &Context<Interview>, view: &DraftView) {
+    for file in &view.media {
+        let args = FormMedia {
+            form_id: view.facts.form_id.clone(),
+            version: view.facts.form_version.clone(),
+            name: file.name.clone(),
+        };
+        let media_type = file.media_type.clone();
+        ctx.link().send_future_batch(async move {
+            let bytes = invoke_bytes(command::FORM_MEDIA, &args).await;
+            match bytes.ok().and_then(|b| blob_url(&b, &media_type)) {
+                Some(url) => vec![Msg::MediaReady(args.name, url)],
+                None => Vec::new(),
+            }
+        });
+    }
 }
 
 /// Builds the page's instance from the store's log.
-fn replay(view: DraftView) -> Result<Draft, String> {
+fn replay(view: &DraftView) -> Result<Draft, String> {
     let form: Form = serde_json::from_str(&view.definition).map_err(|e| {
         format!("The form of this interview cannot be read ({e}); import it again.")
     })?;
@@ -355,7 +395,7 @@ fn replay(view: DraftView) -> Result<Draft, String> {
             .map_or(Place::End, |s| Place::Screen(s.key.clone())),
     };
     Ok(Draft {
-        title: view.title,
+        title: view.title.clone(),
         instance,
         screens,
         place,

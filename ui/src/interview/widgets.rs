@@ -97,22 +97,23 @@ fn media(t: &Texts, d: &Draft, node: InstanceNodeId) -> Html {
     let inst = &d.instance;
     let def = inst.definition(node);
     let form = inst.form();
+    // (file name, blob URL) of the file of that kind in the current language, once loaded.
     let pick = |kind: &str| {
         let files = def.media.get(kind)?;
-        files
+        let name = files
             .get(inst.language())
             .or_else(|| files.get(&form.default_language))
-            .or_else(|| files.values().next())
-            .and_then(|name| d.media.get(name))
-            .cloned()
+            .or_else(|| files.values().next())?;
+        Some((name.clone(), d.media.get(name)?.clone()))
     };
     html! {
         <>
-            if let Some(url) = pick("image").or_else(|| pick("big-image")) {
-                <img class="media-image" src={url} alt={t.t("media-image")} />
+            if let Some((name, url)) = pick("image").or_else(|| pick("big-image")) {
+                <img class="media-image" data-file={name} src={url} alt={t.t("media-image")} />
             }
-            if let Some(url) = pick("audio") {
-                <audio class="media-audio" controls=true src={url} aria-label={t.t("media-audio")}></audio>
+            if let Some((name, url)) = pick("audio") {
+                <audio class="media-audio" data-file={name} controls=true src={url}
+                    aria-label={t.t("media-audio")}></audio>
             }
         </>
     }
