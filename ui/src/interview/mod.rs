@@ -6,6 +6,7 @@
 //! took, the page replays the store's log again, so the screen never shows an answer that is
 //! not saved.
 
+mod location;
 mod render;
 mod widgets;
 

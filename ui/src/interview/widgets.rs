@@ -153,7 +153,12 @@ fn input_widget(
         Time => time_picker(link, path, value),
         DateTime => date_time(link, t, path, value),
         Acknowledge | Trigger => acknowledge(link, path, value),
-        Geopoint | Geotrace | Geoshape => text_input(link, path, value, "decimal", ""),
+        Geopoint => html! {
+            <super::location::Geopoint path={path.to_owned()} value={value.to_owned()} texts={t.clone()}
+                on_answer={link.callback(|(path, value)| Msg::Answer { path, value })} />
+        },
+        // Lines and shapes are points separated by `;`, typed as ODK shows them.
+        Geotrace | Geoshape => textarea(link, path, value),
         Text if has("multiline") => textarea(link, path, value),
         Text | Barcode => text_input(link, path, value, "text", ""),
         Image | Audio | Video | File | Osm => html! {
