@@ -363,19 +363,23 @@ pub struct AttachmentInfo {
 
 /// A file to write with a submission.
 pub(crate) struct NewAttachment {
-    pub name: &'static str,
-    pub media_type: &'static str,
+    pub name: String,
+    pub media_type: String,
     pub sha256: String,
-    pub bytes: Vec<u8>,
+    pub size: i64,
+    /// The bytes; `None` for a file the draft kept (`draft_file`), which the database copies
+    /// itself so a submission's photos and recordings are never all held in memory at once.
+    pub bytes: Option<Vec<u8>>,
 }
 
 impl NewAttachment {
     pub fn audit(bytes: Vec<u8>) -> NewAttachment {
         NewAttachment {
-            name: AUDIT_FILE,
-            media_type: AUDIT_MEDIA_TYPE,
+            name: AUDIT_FILE.to_owned(),
+            media_type: AUDIT_MEDIA_TYPE.to_owned(),
             sha256: sha256_hex(&bytes),
-            bytes,
+            size: bytes.len() as i64,
+            bytes: Some(bytes),
         }
     }
 }

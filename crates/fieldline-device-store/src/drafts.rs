@@ -6,7 +6,7 @@
 use fieldline_form::instance::Instance;
 use fieldline_form::Form;
 use fieldline_interview::{apply, Action, DraftFacts};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use crate::audit::{self, AuditConfig, AuditEvent};
@@ -257,7 +257,8 @@ impl DeviceStore {
     /// Deletes a draft and its answers (the UI asks for confirmation first).
     pub fn discard_draft(&mut self, instance_id: &str) -> Result<(), StoreError> {
         self.forget_draft(instance_id);
-        // The log goes with the draft (ON DELETE CASCADE), in the same statement.
+        // The log, the audit log and the files go with the draft (ON DELETE CASCADE), in the
+        // same statement.
         let deleted = self
             .conn
             .execute("DELETE FROM draft WHERE instance_id = ?1", [instance_id])?;
@@ -274,6 +275,18 @@ impl DeviceStore {
     /// same transaction (`add repeat`, `delete repeat`), and with `track-changes=true` so does
     /// each answer that changes a value, with the value before and after.
     pub fn record(&mut self, instance_id: &str, action: &Action) -> Result<String, StoreError> {
+        self.record_with(instance_id, action, |_| Ok(()))
+    }
+
+    /// As [`DeviceStore::record`], and runs `also` inside the same transaction before it
+    /// commits: what it writes is kept together with the action or not at all, and when it
+    /// fails nothing is stored.
+    pub(crate) fn record_with(
+        &mut self,
+        instance_id: &str,
+        action: &Action,
+        also: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError>,
+    ) -> Result<String, StoreError> {
         let live = self.live_draft(instance_id)?;
         let audit = AuditConfig::of(live.instance.form());
         let current = |inst: &Instance, key: &str| {
@@ -330,6 +343,7 @@ impl DeviceStore {
                     }
                 }
             }
+            also(&tx)?;
             tx.execute(
                 "UPDATE draft SET updated_at = ?2 WHERE instance_id = ?1",
                 params![instance_id, now],

@@ -1,6 +1,15 @@
 //! Why the store refused something, worded for the person holding the tablet.
 
-use crate::{MAX_USERNAME_CHARS, MAX_UTC_OFFSET_MINUTES};
+use crate::{MAX_ANSWER_FILE_BYTES, MAX_USERNAME_CHARS, MAX_UTC_OFFSET_MINUTES};
+
+const MIB: usize = 1024 * 1024;
+
+/// Bytes in MB (MiB), rounded up to one decimal, as a person reads a file's size: a file just
+/// over the limit does not read as the limit.
+fn megabytes(bytes: usize) -> String {
+    let tenths = bytes.saturating_mul(10).div_ceil(MIB);
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -51,6 +60,30 @@ pub enum StoreError {
         version: String,
         name: String,
     },
+    #[error(
+        "the question {question} ({question_type}) does not take a photo, recording or file; \
+         nothing was saved"
+    )]
+    NotAFileQuestion {
+        question: String,
+        question_type: &'static str,
+    },
+    #[error(
+        "the file {0:?} is empty; take the photo, make the recording or choose the file again"
+    )]
+    EmptyFile(String),
+    #[error(
+        "the file {name:?} is {} MB; a file given as an answer can be at most {} MB: record a \
+         shorter clip or choose a smaller file",
+        megabytes(*size),
+        MAX_ANSWER_FILE_BYTES / MIB
+    )]
+    FileTooLarge { name: String, size: usize },
+    #[error(
+        "the file {name:?} of draft {instance_id} is no longer on this device; take the photo, \
+         make the recording or choose the file again"
+    )]
+    MissingDraftFile { instance_id: String, name: String },
     #[error("the answer was not saved: {0}")]
     AnswerRefused(fieldline_form::instance::AnswerError),
     #[error("the repeat was not changed: {0}")]

@@ -6,6 +6,7 @@
 mod audit;
 mod drafts;
 mod error;
+mod files;
 mod forms;
 mod media;
 mod outbox;
@@ -21,6 +22,7 @@ pub use audit::{AttachmentInfo, AuditEvent, AUDIT_FILE, END_SCREEN_KEY};
 pub use drafts::{DraftLog, DraftSummary};
 pub use error::StoreError;
 pub use fieldline_interview::{Action, DraftFacts};
+pub use files::{AttachedFile, MAX_ANSWER_FILE_BYTES};
 pub use forms::{FormSummary, ImportedForm};
 pub use media::{media_files_next_to, media_folder_of, MediaFile};
 pub use outbox::{FinalizeOutcome, OutboxEntry, SyncState};

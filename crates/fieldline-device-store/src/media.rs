@@ -57,7 +57,8 @@ pub fn media_files_next_to(xlsform_path: &Path) -> io::Result<Vec<MediaFile>> {
     Ok(files)
 }
 
-/// The media type of a form's media file, from its extension (case ignored).
+/// The media type of a form's media file, or of a file an answer was given with, from its
+/// extension (case ignored).
 pub(crate) fn media_type(name: &str) -> &'static str {
     let ext = name
         .rsplit_once('.')
@@ -68,6 +69,7 @@ pub(crate) fn media_type(name: &str) -> &'static str {
         "jpg" | "jpeg" => "image/jpeg",
         "gif" => "image/gif",
         "webp" => "image/webp",
+        "heic" => "image/heic",
         "svg" => "image/svg+xml",
         "mp3" => "audio/mpeg",
         "ogg" | "oga" => "audio/ogg",
@@ -77,6 +79,10 @@ pub(crate) fn media_type(name: &str) -> &'static str {
         "amr" => "audio/amr",
         "mp4" => "video/mp4",
         "3gp" => "video/3gpp",
+        "webm" => "video/webm",
+        "mov" => "video/quicktime",
+        "opus" => "audio/opus",
+        "pdf" => "application/pdf",
         _ => "application/octet-stream",
     }
 }

@@ -2,15 +2,15 @@
 //!
 //! An outbox row is written once, in a durable transaction, and the schema refuses to change or
 //! delete it afterwards; only its `sync_status` row moves (queued -> sent, rejected or
-//! conflict). The files sent with a submission (the audit log) are written with it, in the same
-//! transaction, and are just as immutable.
+//! conflict). The files sent with a submission (the audit log, the photos, recordings and files
+//! given as answers) are written with it, in the same transaction, and are just as immutable.
 
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use crate::audit::{self, AttachmentInfo, AuditConfig, AuditRow, NewAttachment, AUDIT_FILE};
 use crate::payload::{sha256_hex, utc_timestamp, Payload, PayloadAttachment, PAYLOAD_FORMAT};
-use crate::{now_millis, DeviceStore, StoreError};
+use crate::{files, now_millis, DeviceStore, StoreError};
 
 /// The result of asking to finalize a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,8 +73,8 @@ pub struct OutboxEntry {
     /// The server's reason, for a rejected or conflicting item.
     pub reason: Option<String>,
     pub attempts: i64,
-    /// The files sent with it (the audit log's `audit.csv`), by name; the payload lists the
-    /// same ones.
+    /// The files sent with it (the audit log's `audit.csv`, the photos, recordings and files
+    /// given as answers), by name; the payload lists the same ones.
     pub attachments: Vec<AttachmentInfo>,
 }
 
@@ -99,6 +99,12 @@ impl DeviceStore {
     /// When the form has an `audit` question, its log ends with `form finalize` and is written,
     /// as `audit.csv`, to the outbox in the same transaction; the payload lists it and gives it
     /// as the audit question's value.
+    ///
+    /// The files answering `image`, `audio`, `video` and `file` questions (see
+    /// [`DeviceStore::attach_file`]) that are in the submission are copied to the outbox in the
+    /// same transaction, under the names the answers give, and the payload lists them; files
+    /// the draft kept that are no longer answers are deleted with it. An answer naming a file
+    /// the draft does not have blocks finalizing at that question.
     pub fn finalize(
         &mut self,
         instance_id: &str,
@@ -160,6 +166,32 @@ impl DeviceStore {
                 }
             }
         }
+        // Every file that is an answer in the submission goes with it; files the draft kept
+        // that are no longer answers (replaced, or their question no longer relevant) do not.
+        let file_questions = files::file_question_paths(form);
+        let mut attachments = attachments;
+        let mut sent_files = std::collections::BTreeSet::new();
+        for (path, name) in &values {
+            if name.is_empty()
+                || !file_questions.contains(files::without_positions(path).as_str())
+                || !sent_files.insert(name.as_str())
+            {
+                continue;
+            }
+            match files::submitted_file(&self.conn, instance_id, name)? {
+                Some(file) => attachments.push(file),
+                None => {
+                    return Ok(FinalizeOutcome::Blocked {
+                        path: path.clone(),
+                        message: format!(
+                            "the file {name} given as this answer is not on this device; take \
+                             the photo, make the recording or choose the file again"
+                        ),
+                    })
+                }
+            }
+        }
+        attachments.sort_by(|a, b| a.name.cmp(&b.name));
         let payload = Payload {
             format: PAYLOAD_FORMAT,
             form_id: form_id.clone(),
@@ -173,10 +205,10 @@ impl DeviceStore {
             attachments: attachments
                 .iter()
                 .map(|a| PayloadAttachment {
-                    name: a.name.to_owned(),
-                    media_type: a.media_type.to_owned(),
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
                     sha256: a.sha256.clone(),
-                    size: a.bytes.len() as u64,
+                    size: a.size as u64,
                 })
                 .collect(),
         }
@@ -236,18 +268,33 @@ impl DeviceStore {
             ],
         )?;
         for a in attachments {
-            tx.execute(
-                "INSERT INTO outbox_attachment (instance_id, name, media_type, sha256, size, bytes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    instance_id,
-                    a.name,
-                    a.media_type,
-                    a.sha256,
-                    a.bytes.len() as i64,
-                    a.bytes
-                ],
-            )?;
+            match &a.bytes {
+                Some(bytes) => {
+                    tx.execute(
+                        "INSERT INTO outbox_attachment
+                             (instance_id, name, media_type, sha256, size, bytes)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![instance_id, a.name, a.media_type, a.sha256, a.size, bytes],
+                    )?;
+                }
+                None => {
+                    // The draft's file, byte for byte, checked against what the payload says.
+                    let copied = tx.execute(
+                        "INSERT INTO outbox_attachment
+                             (instance_id, name, media_type, sha256, size, bytes)
+                         SELECT instance_id, name, media_type, sha256, size, bytes
+                         FROM draft_file
+                         WHERE instance_id = ?1 AND name = ?2 AND sha256 = ?3 AND size = ?4",
+                        params![instance_id, a.name, a.sha256, a.size],
+                    )?;
+                    if copied != 1 {
+                        return Err(StoreError::MissingDraftFile {
+                            instance_id: instance_id.to_owned(),
+                            name: a.name.clone(),
+                        });
+                    }
+                }
+            }
         }
         tx.execute(
             "INSERT INTO sync_status (instance_id, state, queued_at, updated_at)
@@ -302,8 +349,8 @@ impl DeviceStore {
         Ok(entries)
     }
 
-    /// The bytes of a file sent with a finalized submission (`audit.csv`), as stored when it
-    /// was finalized.
+    /// The bytes of a file sent with a finalized submission (`audit.csv`, a photo...), as
+    /// stored when it was finalized.
     pub fn outbox_attachment(&self, instance_id: &str, name: &str) -> Result<Vec<u8>, StoreError> {
         self.conn
             .query_row(

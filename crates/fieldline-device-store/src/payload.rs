@@ -15,12 +15,15 @@
 //!
 //! After `values`, an `attachments` key lists the files sent with the submission, in name
 //! order; it is present only when there are some (so a payload without attachments is
-//! byte-for-byte what format 1 always was). Today the only one is the form audit log, when the
-//! form has an `audit` question; that question's value in `values` is then its file name:
+//! byte-for-byte what format 1 always was). They are the form audit log, when the form has an
+//! `audit` question (that question's value in `values` is then its file name), and the files
+//! given as answers to `image`, `audio`, `video` and `file` questions that are in `values`
+//! (each such answer's value is its file's name):
 //!
 //! ```json
-//! ...,"values":[...,["/data/meta/audit","audit.csv"],...],
-//!  "attachments":[{"name":"audit.csv","type":"text/csv","sha256":"9f86...","size":1234}]}
+//! ...,"values":[...,["/data/photo","1764000000123.jpg"],["/data/meta/audit","audit.csv"],...],
+//!  "attachments":[{"name":"1764000000123.jpg","type":"image/jpeg","sha256":"2c26...","size":2048311},
+//!                 {"name":"audit.csv","type":"text/csv","sha256":"9f86...","size":1234}]}
 //! ```
 //!
 //! `type` is the media type, `sha256` the lowercase hex SHA-256 of the file's bytes and `size`
