@@ -1,21 +1,18 @@
 //! Whole interviews in the real field app (Tauri, WebKitGTK under Xvfb, driven by tauri-driver),
 //! checked against what the device database holds afterwards.
 
-#[path = "interview_steps/mod.rs"]
-mod steps;
-
 use std::path::Path;
 
 use fantoccini::Client;
+use fieldline_e2e::steps::{
+    choose, click, database, find, gone, message_is, next, no_message, offered, on_screen,
+    outbox_payloads, saved, type_answer, write_workbook,
+};
 use fieldline_e2e::{
     binary, field_app_session, save_screenshot, wait_text, within, workspace_root, TauriDriver,
     VirtualDisplay,
 };
-use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
-use steps::{
-    choose, click, find, gone, message_is, next, no_message, offered, on_screen, saved, type_answer,
-};
 
 const KAP: &str = "fieldline/safe_migration_kap.xlsx";
 
@@ -26,25 +23,6 @@ fn app_args(data_dir: &Path, import: bool) -> Vec<String> {
         args.extend(["--import".into(), form.display().to_string()]);
     }
     args
-}
-
-fn database(data_dir: &Path) -> anyhow::Result<Connection> {
-    Ok(Connection::open_with_flags(
-        data_dir.join("fieldline-device.sqlite3"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )?)
-}
-
-/// Every outbox payload, parsed, in device order.
-fn outbox_payloads(data_dir: &Path) -> anyhow::Result<Vec<Value>> {
-    let conn = database(data_dir)?;
-    let mut stmt = conn.prepare("SELECT payload FROM outbox ORDER BY device_seq")?;
-    let rows = stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))?;
-    let mut payloads = Vec::new();
-    for bytes in rows {
-        payloads.push(serde_json::from_slice(&bytes?)?);
-    }
-    Ok(payloads)
 }
 
 /// A payload's values as `(path, value)`, with the metadata whose values depend on the clock
@@ -503,7 +481,6 @@ fn silence() -> Vec<u8> {
 /// A one-question form with a picture and an audio prompt per language, written next to its
 /// `-media` folder as ODK lays them out; returns the form's path.
 fn form_with_media(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
-    let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheets: [(&str, &[&[&str]]); 3] = [
         (
             "survey",
@@ -549,17 +526,8 @@ fn form_with_media(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
             ],
         ),
     ];
-    for (name, rows) in sheets {
-        let sheet = workbook.add_worksheet();
-        sheet.set_name(name)?;
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                sheet.write_string(r as u32, c as u16, *cell)?;
-            }
-        }
-    }
     let form = dir.join("radio_kap.xlsx");
-    std::fs::write(&form, workbook.save_to_buffer()?)?;
+    write_workbook(&form, &sheets)?;
     let media = dir.join("radio_kap-media");
     std::fs::create_dir(&media)?;
     std::fs::write(media.join("radio.png"), PICTURE)?;

@@ -75,8 +75,10 @@ pub(crate) struct Draft {
     pub place: Place,
     /// Show required-and-empty as a problem (after an attempt to finalize).
     pub strict: bool,
-    /// Why the engine refused what was typed, by leaf path.
+    /// Why the engine refused an answer, by leaf path.
     pub refused: HashMap<String, String>,
+    /// Text being typed and not yet given, by leaf path.
+    pub typing: HashMap<String, String>,
     pub overview: bool,
     pub blocked: Option<(String, String)>,
     /// The form's media files on this device, by file name, as URLs the webview can show.
@@ -127,12 +129,22 @@ impl Component for Interview {
                 }
             }
             Msg::Input { path, value } => {
+                // Relevance follows the typing; a half-typed value the engine cannot take yet
+                // (a lone "-") is only judged when the field is left.
                 if let Some(d) = &mut self.draft {
-                    let action = Action::Set { path, value };
-                    take_locally(d, &action);
+                    d.typing.insert(path.clone(), value.clone());
+                    let refused = d.refused.contains_key(&path);
+                    if take_locally(d, &Action::Set { path: path.clone(), value }).is_none()
+                        && !refused
+                    {
+                        d.refused.remove(&path);
+                    }
                 }
             }
             Msg::Answer { path, value } => {
+                if let Some(d) = &mut self.draft {
+                    d.typing.remove(&path);
+                }
                 self.act(ctx, Action::Set { path, value });
             }
             Msg::AddRepeat(path) => {
@@ -402,6 +414,7 @@ fn replay(view: &DraftView) -> Result<Draft, String> {
         place,
         strict: false,
         refused: HashMap::new(),
+        typing: HashMap::new(),
         overview: false,
         blocked: None,
         media: HashMap::new(),

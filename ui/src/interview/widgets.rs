@@ -37,7 +37,7 @@ pub(crate) fn question(
         input_widget(link, t, d, node, ty, &path, &value)
     };
     html! {
-        <div class={classes!("question", message.is_some().then_some("has-problem"))}
+        <div key={path.clone()} class={classes!("question", message.is_some().then_some("has-problem"))}
             data-path={path.clone()} data-type={xlsform_type(def)}>
             <p class="question-label" id={format!("label-{}", dom_id(&path))}>
                 { label }
@@ -146,8 +146,8 @@ fn input_widget(
         }
         SelectMultiple => select_multiple(link, t, path, value, &d.instance.choices(node, None)),
         Rank => rank(link, path, value, &d.instance.choices(node, None)),
-        Integer => text_input(link, path, value, "numeric", "[0-9-]*"),
-        Decimal => text_input(link, path, value, "decimal", ""),
+        Integer => text_input(link, path, shown(d, path, value), "numeric", "[0-9-]*"),
+        Decimal => text_input(link, path, shown(d, path, value), "decimal", ""),
         Range => range(link, d, node, path, value),
         Date => date_picker(link, t, path, value, has("month-year"), has("year")),
         Time => time_picker(link, path, value),
@@ -159,14 +159,21 @@ fn input_widget(
         },
         // Lines and shapes are points separated by `;`, typed as ODK shows them.
         Geotrace | Geoshape => textarea(link, path, value),
-        Text if has("multiline") => textarea(link, path, value),
-        Text | Barcode => text_input(link, path, value, "text", ""),
+        Text if has("multiline") => textarea(link, path, shown(d, path, value)),
+        Text | Barcode => text_input(link, path, shown(d, path, value), "text", ""),
         Image | Audio | Video | File | Osm => html! {
             <p class="hint capture-unavailable">{ t.t("capture-unavailable") }</p>
         },
         // Computed and metadata fields have no screen (see fieldline_interview::screens).
         _ => html! {},
     }
+}
+
+/// What a typed field shows: the text as typed while the enumerator is typing (the engine's
+/// normal form, e.g. `10.0` for `10`, would move the cursor under their fingers), the stored
+/// answer otherwise.
+fn shown<'a>(d: &'a Draft, path: &str, value: &'a str) -> &'a str {
+    d.typing.get(path).map_or(value, String::as_str)
 }
 
 fn answer(link: &Scope<Interview>, path: &str) -> Callback<String> {
@@ -196,7 +203,7 @@ fn select_one(
                 let chosen = c.name == value;
                 let pick = { let set = set.clone(); let name = c.name.clone(); Callback::from(move |_| set.emit(name.clone())) };
                 html! {
-                    <button class={classes!("choice", chosen.then_some("chosen"))} role="radio"
+                    <button key={c.name.clone()} class={classes!("choice", chosen.then_some("chosen"))} role="radio"
                         aria-checked={chosen.to_string()} data-value={c.name.clone()} onclick={pick}>
                         <span class="mark" aria-hidden="true"></span>
                         <span class="choice-label">{ &c.label }</span>
@@ -239,7 +246,7 @@ fn select_multiple(
                 let next = next.join(" ");
                 let toggle = { let set = set.clone(); Callback::from(move |_| set.emit(next.clone())) };
                 html! {
-                    <button class={classes!("choice", "check", chosen.then_some("chosen"))} role="checkbox"
+                    <button key={c.name.clone()} class={classes!("choice", "check", chosen.then_some("chosen"))} role="checkbox"
                         aria-checked={chosen.to_string()} data-value={c.name.clone()} onclick={toggle}>
                         <span class="mark" aria-hidden="true"></span>
                         <span class="choice-label">{ &c.label }</span>
@@ -500,7 +507,7 @@ fn time_picker(link: &Scope<Interview>, path: &str, value: &str) -> Html {
     let hour = value.get(..2).unwrap_or("").to_owned();
     let minute = value.get(3..5).unwrap_or("").to_owned();
     let path = path.to_owned();
-    let compose = move |h: &str, m: &str| format!("{}:{}", or(h, "00"), or(m, "00"));
+    let compose = move |h: &str, m: &str| format!("{}:{}:00", or(h, "00"), or(m, "00"));
     let on_hour = {
         let (path, minute) = (path.clone(), minute.clone());
         link.callback(move |e: Event| {
@@ -553,7 +560,7 @@ fn date_time(link: &Scope<Interview>, t: &Texts, path: &str, value: &str) -> Htm
         let time = time.clone();
         link.callback(move |(path, d): (String, String)| Msg::Answer {
             path,
-            value: format!("{d}T{time}"),
+            value: format!("{d}T{time}:00"),
         })
     };
     let on_time = {
