@@ -5,9 +5,10 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use fantoccini::Client;
+use fieldline_e2e::steps;
 use fieldline_e2e::steps::{
     centre, click, find, on_screen, outbox_payloads, start_interview_of, type_answer,
-    write_workbook,
+    write_workbook, PICTURE,
 };
 use fieldline_e2e::{
     binary, field_app_session, save_screenshot, wait_text, within, TauriDriver, VirtualDisplay,
@@ -59,6 +60,7 @@ fn widgets_form(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
             "",
         ],
         &["geopoint", "home", "Home", "", "", ""],
+        &["image", "house", "Photo of the house", "", "", ""],
         &["end_group", "", "", "", "", ""],
     ];
     let choices: &[&[&str]] = &[
@@ -162,6 +164,14 @@ async fn every_widget_gives_the_value_odk_would_store() -> anyhow::Result<()> {
             input.send_keys(text).await?;
             input.send_keys("\u{E004}").await?;
         }
+        let photo = forms.path().join("house.PNG");
+        std::fs::write(&photo, PICTURE)?;
+        find(&client, &in_question("/data/w/house", ".capture-input"))
+            .await?
+            .send_keys(&photo.display().to_string())
+            .await?;
+        // Kept by the store, named by it, and shown back from the bytes.
+        find(&client, &in_question("/data/w/house", "img.answer-photo")).await?;
         save_screenshot(&client, "interview-widgets.png").await?;
         click(&client, "#next").await?;
         on_screen(&client, "#end").await?;
@@ -187,6 +197,25 @@ async fn every_widget_gives_the_value_odk_would_store() -> anyhow::Result<()> {
         })
         .filter(|(path, _)| path.starts_with("/data/w/"))
         .collect();
+    // ODK's naming: milliseconds since 1970 and the original extension, lowercased.
+    let photo_name = values
+        .iter()
+        .find(|(p, _)| p == "/data/w/house")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    anyhow::ensure!(
+        photo_name.len() == 17 && photo_name.ends_with(".png"),
+        "the photo is named {photo_name:?}"
+    );
+    let kept: Vec<u8> = steps::database(data_dir.path())?.query_row(
+        "SELECT bytes FROM outbox_attachment WHERE name = ?1",
+        [&photo_name],
+        |row| row.get(0),
+    )?;
+    anyhow::ensure!(
+        kept == PICTURE,
+        "the outbox holds other bytes for the photo"
+    );
     let expected: Vec<(String, String)> = [
         ("/data/w/intro", ""),
         ("/data/w/respondent", "Meena Kumari"),
@@ -204,6 +233,7 @@ async fn every_widget_gives_the_value_odk_would_store() -> anyhow::Result<()> {
         ("/data/w/needs", "water roads schools"),
         ("/data/w/read_out", "OK"),
         ("/data/w/home", "26.45 87.27 0.0 0.0"),
+        ("/data/w/house", photo_name.as_str()),
     ]
     .iter()
     .map(|(p, v)| (p.to_string(), v.to_string()))

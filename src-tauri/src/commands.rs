@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use fieldline_app_api::{
-    Action, AppError, DeviceProfile, DraftCard, DraftView, Finalized, FormCard, HomeView, Imported,
-    MediaInfo, MediaUpload, OutboxCard, SendState,
+    attach_header, Action, AppError, AttachedFile, DeviceProfile, DraftCard, DraftView, Finalized,
+    FormCard, HomeView, Imported, MediaInfo, MediaUpload, OutboxCard, SendState,
 };
 use fieldline_device_store::{
     AuditEvent, DeviceStore, FinalizeOutcome, MediaFile, StoreError, SyncState,
@@ -147,7 +147,13 @@ pub fn open_draft(state: State<'_, AppState>, instance_id: String) -> Result<Dra
             .into_iter()
             .map(|(name, media_type)| MediaInfo { name, media_type })
             .collect();
+        let files = store
+            .draft_files(&instance_id)?
+            .into_iter()
+            .map(|(name, media_type)| MediaInfo { name, media_type })
+            .collect();
         Ok(DraftView {
+            files,
             title,
             facts: log.facts,
             definition,
@@ -287,4 +293,90 @@ pub fn form_media(
                 name: name.clone(),
             })
     })
+}
+
+/// Keeps a photo, recording or file as the answer to the question at the path in the headers
+/// (see `fieldline_app_api::attach_header`); the body is the file's bytes.
+#[tauri::command]
+pub fn attach_file(
+    state: State<'_, AppState>,
+    request: tauri::ipc::Request<'_>,
+) -> Result<AttachedFile, AppError> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError {
+            message: "The file did not arrive as bytes; update the app.".into(),
+        });
+    };
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(percent_decode)
+            .ok_or_else(|| AppError {
+                message: format!("The file arrived without its {name}; update the app."),
+            })
+    };
+    let instance_id = header(attach_header::INSTANCE_ID)?;
+    let path = header(attach_header::PATH)?;
+    let file_name = header(attach_header::FILE_NAME)?;
+    with_store(&state, |store| {
+        let kept = store.attach_file(&instance_id, &path, &file_name, bytes)?;
+        Ok(AttachedFile {
+            path: kept.path,
+            name: kept.name,
+            media_type: kept.media_type,
+            size: kept.size,
+        })
+    })
+}
+
+/// A file kept as an answer in a draft, as raw bytes, for its preview.
+#[tauri::command(rename_all = "snake_case")]
+pub fn draft_file(
+    state: State<'_, AppState>,
+    instance_id: String,
+    name: String,
+) -> Result<tauri::ipc::Response, AppError> {
+    with_store(&state, |store| {
+        store
+            .draft_file(&instance_id, &name)?
+            .map(|(_, bytes)| tauri::ipc::Response::new(bytes))
+            .ok_or_else(|| StoreError::MissingDraftFile {
+                instance_id: instance_id.clone(),
+                name: name.clone(),
+            })
+    })
+}
+
+/// Undoes `encodeURIComponent`.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(text.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn header_values_decode_from_percent_encoding() {
+        assert_eq!(
+            percent_decode("%E0%A4%AB%E0%A5%8B%E0%A4%9F%E0%A5%8B%201.jpg").as_deref(),
+            Some("फोटो 1.jpg")
+        );
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%E0%A4"), None);
+    }
 }

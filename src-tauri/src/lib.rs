@@ -53,7 +53,9 @@ pub fn run() {
             commands::drafts,
             commands::discard_draft,
             commands::outbox,
-            commands::form_media
+            commands::form_media,
+            commands::attach_file,
+            commands::draft_file
         ])
         .run(tauri::generate_context!())
         .expect("Fieldline could not start its window");

@@ -5,13 +5,12 @@ use fieldline_app_api::{
     command, AppError, DeviceProfile, FormCard, HomeView, ImportForm, Imported, MediaUpload,
     SetUsername, StartInterview,
 };
-use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::app::{AppContext, Route};
 use crate::i18n::Texts;
-use crate::ipc::{invoke, NoArgs};
+use crate::ipc::{invoke, read_file, NoArgs};
 use crate::time::utc_offset_minutes;
 
 #[function_component(Home)]
@@ -158,24 +157,15 @@ async fn import_files(files: Vec<web_sys::File>) -> Result<Imported, AppError> {
     for file in files.iter().filter(|f| !is_form(f)) {
         media.push(MediaUpload {
             name: file.name(),
-            bytes: read(file).await?,
+            bytes: read_file(file).await?,
         });
     }
     let args = ImportForm {
         file_name: form.name(),
-        bytes: read(form).await?,
+        bytes: read_file(form).await?,
         media,
     };
     invoke(command::IMPORT_FORM, &args).await
-}
-
-async fn read(file: &web_sys::File) -> Result<Vec<u8>, AppError> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| AppError {
-            message: format!("{} could not be read from this device.", file.name()),
-        })?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 fn current_username(home: Option<&Result<HomeView, AppError>>) -> String {

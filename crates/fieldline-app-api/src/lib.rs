@@ -24,6 +24,18 @@ pub mod command {
     pub const DISCARD_DRAFT: &str = "discard_draft";
     pub const OUTBOX: &str = "outbox";
     pub const FORM_MEDIA: &str = "form_media";
+    pub const ATTACH_FILE: &str = "attach_file";
+    pub const DRAFT_FILE: &str = "draft_file";
+}
+
+/// Headers of [`command::ATTACH_FILE`], whose body is the file's raw bytes (a photo is too big
+/// to travel as JSON). Values are percent-encoded UTF-8 (`encodeURIComponent`).
+pub mod attach_header {
+    pub const INSTANCE_ID: &str = "fieldline-instance-id";
+    /// The question's instance path.
+    pub const PATH: &str = "fieldline-path";
+    /// The file's name on the device it came from (its extension names the type).
+    pub const FILE_NAME: &str = "fieldline-file-name";
 }
 
 /// What the home screen shows about this device.
@@ -121,6 +133,9 @@ pub struct DraftView {
     pub position: Option<String>,
     /// The form's media files on the device (others show no picture or sound).
     pub media: Vec<MediaInfo>,
+    /// Photos, recordings and files kept as answers in this draft; their bytes come from
+    /// [`command::DRAFT_FILE`].
+    pub files: Vec<MediaInfo>,
 }
 
 /// One of a form's media files on the device; its bytes come from [`command::FORM_MEDIA`].
@@ -208,6 +223,25 @@ pub struct OutboxCard {
     /// The server's reason, for a rejected item.
     pub reason: Option<String>,
     pub size_bytes: i64,
+}
+
+/// A photo, recording or file kept as an answer ([`command::ATTACH_FILE`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedFile {
+    /// The answered question's instance path.
+    pub path: String,
+    /// The stored file's name, which is the answer.
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+}
+
+/// Arguments of [`command::DRAFT_FILE`], which answers with the raw bytes of a file kept as an
+/// answer in a draft (for its preview when the draft is reopened).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DraftFile {
+    pub instance_id: String,
+    pub name: String,
 }
 
 /// A command's failure, in words for the person holding the tablet.

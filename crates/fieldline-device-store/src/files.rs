@@ -190,6 +190,16 @@ impl DeviceStore {
         })
     }
 
+    /// The files kept in a draft: `(name, media type)`, by name. Files replaced by a later
+    /// capture are listed too; the draft's answers say which are current.
+    pub fn draft_files(&self, instance_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, media_type FROM draft_file WHERE instance_id = ?1 ORDER BY name",
+        )?;
+        let files = stmt.query_map([instance_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(files.collect::<Result<_, _>>()?)
+    }
+
     /// A file the draft kept (see [`DeviceStore::attach_file`]), for showing or playing it: its
     /// media type and bytes; `None` when the draft has no file of that name.
     pub fn draft_file(

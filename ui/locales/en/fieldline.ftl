@@ -86,7 +86,12 @@ geo-unavailable = This device’s location could not be found. Type the latitude
 geo-invalid = Latitude runs from -90 to 90 and longitude from -180 to 180, in decimal degrees (for example 26.45 and 87.27).
 media-audio = Play the question
 media-image = Picture for the question
-capture-unavailable = This kind of answer can't be recorded in Fieldline yet.
+capture-unavailable = Map features (OSM) cannot be edited in Fieldline; this question stays empty.
+file-take-photo = Take a photo
+file-record-audio = Record audio
+file-record-video = Record a video
+file-choose-file = Choose a file
+file-remove = Remove this answer
 
 ## All questions at a glance
 

@@ -88,7 +88,12 @@ geo-unavailable = इस डिवाइस की लोकेशन नही�
 geo-invalid = अक्षांश -90 से 90 और देशांतर -180 से 180 के बीच, दशमलव डिग्री में होता है (जैसे 26.45 और 87.27)।
 media-audio = सवाल सुनें
 media-image = सवाल की तस्वीर
-capture-unavailable = इस तरह का जवाब अभी Fieldline में दर्ज नहीं किया जा सकता।
+capture-unavailable = नक्शे की चीज़ें (OSM) Fieldline में नहीं बदली जा सकतीं; यह सवाल खाली रहेगा।
+file-take-photo = फ़ोटो लें
+file-record-audio = आवाज़ रिकॉर्ड करें
+file-record-video = वीडियो रिकॉर्ड करें
+file-choose-file = फ़ाइल चुनें
+file-remove = यह जवाब हटाएँ
 
 ## All questions at a glance
 

@@ -14,8 +14,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use fieldline_app_api::{
-    command, Action, AppError, DraftRef, DraftView, Finalize, Finalized, FormMedia, Record,
-    SetPosition,
+    attach_header, command, Action, AppError, AttachedFile, DraftFile, DraftRef, DraftView,
+    Finalize, Finalized, FormMedia, Record, SetPosition,
 };
 use fieldline_form::instance::{Instance, Plan};
 use fieldline_form::Form;
@@ -23,7 +23,7 @@ use fieldline_interview::{apply, find_node, screens, Screen};
 use yew::prelude::*;
 
 use crate::app::{AppContext, Route};
-use crate::ipc::{blob_url, invoke, invoke_bytes};
+use crate::ipc::{blob_url, invoke, invoke_bytes, invoke_with_bytes, read_file};
 
 /// Where the enumerator is: a screen's key, or the end of the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +57,14 @@ pub enum Msg {
     AddRepeat(String),
     RemoveRepeat(String),
     Saved(Result<String, AppError>),
+    /// A photo, recording or file was chosen for the question at the path.
+    Capture(String, web_sys::File),
+    /// Its bytes, read: the question's path, the file's name, the bytes.
+    Queue(String, String, Vec<u8>),
+    /// Why an answer to the question at the path could not be taken.
+    Refused(String, String),
+    /// The store kept (or refused) a file for the question at the path; its bytes.
+    Attached(String, Box<Result<AttachedFile, AppError>>, Vec<u8>),
     Next,
     Previous,
     Jump(String),
@@ -85,12 +93,25 @@ pub(crate) struct Draft {
     pub media: HashMap<String, String>,
 }
 
+/// Something waiting for the store, in the order it was done.
+enum Pending {
+    /// Already applied here.
+    Record(Action),
+    /// A photo, recording or file for the question at `path`; applied here once the store has
+    /// kept it and named it.
+    Attach {
+        path: String,
+        file_name: String,
+        bytes: Vec<u8>,
+    },
+}
+
 pub struct Interview {
     draft: Option<Draft>,
     error: Option<String>,
-    /// Actions taken here and not yet confirmed saved by the store, oldest first; the first
-    /// one is on its way.
-    unsaved: VecDeque<Action>,
+    /// What was done here and is not yet confirmed saved by the store, oldest first; the first
+    /// is on its way.
+    unsaved: VecDeque<Pending>,
     finalize_when_saved: bool,
     finalized: Option<i64>,
 }
@@ -115,9 +136,10 @@ impl Component for Interview {
             Msg::Loaded(loaded) => match *loaded {
                 Ok(view) => match replay(&view) {
                     Ok(draft) => {
+                        load_media(ctx, &view);
+                        load_answer_files(ctx, &view, &draft.instance);
                         self.draft = Some(draft);
                         self.error = None;
-                        load_media(ctx, &view);
                     }
                     Err(err) => self.error = Some(err),
                 },
@@ -134,7 +156,14 @@ impl Component for Interview {
                 if let Some(d) = &mut self.draft {
                     d.typing.insert(path.clone(), value.clone());
                     let refused = d.refused.contains_key(&path);
-                    if take_locally(d, &Action::Set { path: path.clone(), value }).is_none()
+                    if take_locally(
+                        d,
+                        &Action::Set {
+                            path: path.clone(),
+                            value,
+                        },
+                    )
+                    .is_none()
                         && !refused
                     {
                         d.refused.remove(&path);
@@ -174,6 +203,54 @@ impl Component for Interview {
                 self.finalize_when_saved = false;
                 self.error = Some(err.message);
                 load(ctx);
+            }
+            Msg::Capture(path, file) => {
+                ctx.link().send_future(async move {
+                    match read_file(&file).await {
+                        Ok(bytes) => Msg::Queue(path, file.name(), bytes),
+                        Err(err) => Msg::Refused(path, err.message),
+                    }
+                });
+            }
+            Msg::Queue(path, file_name, bytes) => {
+                self.queue(
+                    ctx,
+                    Pending::Attach {
+                        path,
+                        file_name,
+                        bytes,
+                    },
+                );
+            }
+            Msg::Refused(path, message) => {
+                if let Some(d) = &mut self.draft {
+                    d.refused.insert(path, message);
+                }
+            }
+            Msg::Attached(path, kept, bytes) => {
+                if let Some(d) = &mut self.draft {
+                    match *kept {
+                        Ok(kept) => {
+                            // The store has saved the answer with the file: the page follows.
+                            take_locally(
+                                d,
+                                &Action::Set {
+                                    path: kept.path.clone(),
+                                    value: kept.name.clone(),
+                                },
+                            );
+                            if let Some(url) = blob_url(&bytes, &kept.media_type) {
+                                d.media.insert(kept.name, url);
+                            }
+                        }
+                        // Nothing was saved; say why next to the question.
+                        Err(err) => {
+                            d.refused.insert(path, err.message);
+                        }
+                    }
+                }
+                self.unsaved.pop_front();
+                self.send_next(ctx);
             }
             Msg::Next => self.step(ctx, 1),
             Msg::Previous => self.step(ctx, -1),
@@ -259,27 +336,55 @@ impl Interview {
     fn act(&mut self, ctx: &Context<Self>, action: Action) -> Option<String> {
         let d = self.draft.as_mut()?;
         let taken = take_locally(d, &action)?;
-        self.unsaved.push_back(action);
+        self.queue(ctx, Pending::Record(action));
+        Some(taken)
+    }
+
+    fn queue(&mut self, ctx: &Context<Self>, pending: Pending) {
+        self.unsaved.push_back(pending);
         if self.unsaved.len() == 1 {
             self.send_next(ctx);
         }
-        Some(taken)
     }
 
     /// Sends the oldest unsaved action, or finalizes once everything is saved.
     fn send_next(&mut self, ctx: &Context<Self>) {
-        let Some(action) = self.unsaved.front().cloned() else {
-            if std::mem::take(&mut self.finalize_when_saved) {
-                self.finalize(ctx);
+        let instance_id = ctx.props().instance_id.clone();
+        match self.unsaved.front() {
+            None => {
+                if std::mem::take(&mut self.finalize_when_saved) {
+                    self.finalize(ctx);
+                }
             }
-            return;
-        };
-        let args = Record {
-            instance_id: ctx.props().instance_id.clone(),
-            action,
-        };
-        ctx.link()
-            .send_future(async move { Msg::Saved(invoke(command::RECORD, &args).await) });
+            Some(Pending::Record(action)) => {
+                let args = Record {
+                    instance_id,
+                    action: action.clone(),
+                };
+                ctx.link()
+                    .send_future(async move { Msg::Saved(invoke(command::RECORD, &args).await) });
+            }
+            Some(Pending::Attach {
+                path,
+                file_name,
+                bytes,
+            }) => {
+                let (path, file_name, bytes) = (path.clone(), file_name.clone(), bytes.clone());
+                ctx.link().send_future(async move {
+                    let kept = invoke_with_bytes(
+                        command::ATTACH_FILE,
+                        &bytes,
+                        &[
+                            (attach_header::INSTANCE_ID, &instance_id),
+                            (attach_header::PATH, &path),
+                            (attach_header::FILE_NAME, &file_name),
+                        ],
+                    )
+                    .await;
+                    Msg::Attached(path, Box::new(kept), bytes)
+                });
+            }
+        }
     }
 
     fn step(&mut self, ctx: &Context<Self>, by: isize) {
@@ -379,6 +484,26 @@ fn load_media(ctx: &Context<Interview>, view: &DraftView) {
         let media_type = file.media_type.clone();
         ctx.link().send_future_batch(async move {
             let bytes = invoke_bytes(command::FORM_MEDIA, &args).await;
+            match bytes.ok().and_then(|b| blob_url(&b, &media_type)) {
+                Some(url) => vec![Msg::MediaReady(args.name, url)],
+                None => Vec::new(),
+            }
+        });
+    }
+}
+
+/// Fetches the files that are answers in this draft now, for their previews.
+fn load_answer_files(ctx: &Context<Interview>, view: &DraftView, instance: &Instance) {
+    let answers: std::collections::HashSet<String> =
+        instance.submission().into_iter().map(|v| v.value).collect();
+    for file in view.files.iter().filter(|f| answers.contains(&f.name)) {
+        let args = DraftFile {
+            instance_id: view.facts.instance_id.clone(),
+            name: file.name.clone(),
+        };
+        let media_type = file.media_type.clone();
+        ctx.link().send_future_batch(async move {
+            let bytes = invoke_bytes(command::DRAFT_FILE, &args).await;
             match bytes.ok().and_then(|b| blob_url(&b, &media_type)) {
                 Some(url) => vec![Msg::MediaReady(args.name, url)],
                 None => Vec::new(),

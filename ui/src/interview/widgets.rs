@@ -161,9 +161,9 @@ fn input_widget(
         Geotrace | Geoshape => textarea(link, path, value),
         Text if has("multiline") => textarea(link, path, shown(d, path, value)),
         Text | Barcode => text_input(link, path, shown(d, path, value), "text", ""),
-        Image | Audio | Video | File | Osm => html! {
-            <p class="hint capture-unavailable">{ t.t("capture-unavailable") }</p>
-        },
+        Image | Audio | Video | File => capture(link, t, d, ty, path, value),
+        // Editing OpenStreetMap features needs a map editor this app does not have.
+        Osm => html! { <p class="hint capture-unavailable">{ t.t("capture-unavailable") }</p> },
         // Computed and metadata fields have no screen (see fieldline_interview::screens).
         _ => html! {},
     }
@@ -582,6 +582,66 @@ fn date_time(link: &Scope<Interview>, t: &Texts, path: &str, value: &str) -> Htm
                     <option value={v.clone()} selected={v == time}>{ v.clone() }</option>
                 }) }
             </select>
+        </div>
+    }
+}
+
+/// A photo, recording or file: the device's camera or recorder where the webview offers one
+/// (`capture`), else its file picker; the kept file shown or played back, and a way to remove it.
+fn capture(
+    link: &Scope<Interview>,
+    t: &Texts,
+    d: &Draft,
+    ty: QuestionType,
+    path: &str,
+    value: &str,
+) -> Html {
+    let (accept, capture, choose) = match ty {
+        QuestionType::Image => (Some("image/*"), Some("environment"), t.t("file-take-photo")),
+        QuestionType::Audio => (Some("audio/*"), Some("user"), t.t("file-record-audio")),
+        QuestionType::Video => (
+            Some("video/*"),
+            Some("environment"),
+            t.t("file-record-video"),
+        ),
+        _ => (None, None, t.t("file-choose-file")),
+    };
+    let input_id = format!("file-{}", dom_id(path));
+    let on_change = {
+        let path = path.to_owned();
+        link.batch_callback(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let file = input.files().and_then(|files| files.get(0));
+            input.set_value("");
+            file.map(|file| Msg::Capture(path.clone(), file))
+        })
+    };
+    let url = d.media.get(value).cloned();
+    let preview = match (ty, url) {
+        (_, _) if value.is_empty() => html! {},
+        (QuestionType::Image, Some(url)) => {
+            html! { <img class="answer-photo" src={url} alt={value.to_owned()} /> }
+        }
+        (QuestionType::Audio, Some(url)) => {
+            html! { <audio class="answer-audio" controls=true src={url}></audio> }
+        }
+        (QuestionType::Video, Some(url)) => {
+            html! { <video class="answer-video" controls=true src={url}></video> }
+        }
+        _ => html! { <p class="answer-file">{ value }</p> },
+    };
+    let remove = answer(link, path);
+    html! {
+        <div class="capture" data-file={value.to_owned()}>
+            { preview }
+            <label for={input_id.clone()} class="file-button">{ choose }</label>
+            <input id={input_id} class="visually-hidden capture-input" type="file"
+                accept={accept} capture={capture} onchange={on_change} />
+            if !value.is_empty() {
+                <button class="link remove-file" onclick={Callback::from(move |_| remove.emit(String::new()))}>
+                    { t.t("file-remove") }
+                </button>
+            }
         </div>
     }
 }
