@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::headers::Header;
-use crate::problems::Problems;
+#[cfg(feature = "xlsform")]
+use crate::{headers::Header, problems::Problems};
 
 pub use fieldline_xpath::{Expr, ParseError};
 
@@ -110,6 +110,7 @@ pub fn is_xml_name(name: &str) -> bool {
 
 /// Parse an expression cell; an unparsable expression or an unsupported function is a
 /// problem at that cell.
+#[cfg(feature = "xlsform")]
 pub fn parse_expression(
     source: &str,
     sheet: &str,
@@ -144,6 +145,7 @@ pub fn parse_expression(
     }
 }
 
+#[cfg(feature = "xlsform")]
 fn unsupported(name: &str, source: &str) -> (String, String) {
     if name == "pulldata" {
         // The first argument names the attached CSV: pulldata('fruits', 'name', 'key', ${x}).

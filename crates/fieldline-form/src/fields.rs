@@ -1,13 +1,17 @@
 //! Filling a node from the columns of its survey row: labels, media, binds, appearance,
-//! parameters and attribute columns.
+//! parameters and attribute columns (with the `xlsform` feature); and telling computed
+//! defaults from stored ones, which the engine needs too.
 
-use crate::expression::parse_expression;
-use crate::expression::Expression;
-use crate::headers::{Row, Table};
-use crate::model::Node;
-use crate::problems::Problems;
+#[cfg(feature = "xlsform")]
+use crate::{
+    expression::{parse_expression, Expression},
+    headers::{Row, Table},
+    model::Node,
+    problems::Problems,
+};
 
 /// Columns handled elsewhere or by meaning, which are therefore not kept as attributes.
+#[cfg(feature = "xlsform")]
 fn is_interpreted(tokens: &[String]) -> bool {
     let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
     matches!(
@@ -33,6 +37,7 @@ fn is_interpreted(tokens: &[String]) -> bool {
 }
 
 /// pyxform's conversions of yes/no spellings in bind columns.
+#[cfg(feature = "xlsform")]
 fn bind_value(v: &str) -> &str {
     match crate::settings::yes_no(v) {
         Some(true) if v != "true()" => "true()",
@@ -42,6 +47,7 @@ fn bind_value(v: &str) -> &str {
 }
 
 /// Fill `node` from `row`.
+#[cfg(feature = "xlsform")]
 pub fn fill(node: &mut Node, table: &Table, row: &Row, lang: &str, problems: &mut Problems) {
     node.row = Some(row.number);
     node.label = table.translations(row, &["label"], lang);
@@ -116,6 +122,7 @@ pub fn fill(node: &mut Node, table: &Table, row: &Row, lang: &str, problems: &mu
 
 /// pyxform's parameters grammar: `key=value` pairs separated by spaces, commas or semicolons.
 /// Keys are lower-cased, and so are values except `label` and `value` (file column names).
+#[cfg(feature = "xlsform")]
 pub fn parse_parameters(raw: &str) -> Result<std::collections::BTreeMap<String, String>, ()> {
     let mut out = std::collections::BTreeMap::new();
     // Spaces around '=' are allowed: join "a = b" into "a=b" before splitting pairs.
@@ -167,6 +174,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "xlsform")]
     fn parameters() {
         let p = parse_parameters("start=0 end = 10;step=2, value=Code label=Name").unwrap();
         assert_eq!(p["start"], "0");

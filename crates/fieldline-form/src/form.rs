@@ -1,14 +1,20 @@
-//! Loading a form: the sheets in order, then whole-form checks, then the flat node arena.
+//! Loading a form: the sheets in order, then whole-form checks, then the flat node arena
+//! (with the `xlsform` feature); and reading a loaded form.
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "xlsform")]
 pub use crate::attachments::Attachments;
-use crate::draft::{Context, Draft};
-use crate::headers::{self, Table, Vocabulary};
 use crate::model::{ChoiceList, Form, Node, NodeId, NodeKind};
-use crate::problems::{FormErrors, Problem, Problems};
-use crate::survey;
-use crate::{choices, indicators, settings, validate, workbook};
+#[cfg(feature = "xlsform")]
+use crate::{
+    choices,
+    draft::{Context, Draft},
+    headers::{self, Table, Vocabulary},
+    indicators,
+    problems::{FormErrors, Problem, Problems},
+    settings, survey, validate, workbook,
+};
 
 /// What `fieldline form check` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,12 +36,14 @@ pub struct Summary {
 impl Form {
     /// Read an XLSForm (`.xlsx` or `.xls`, told apart by content) and validate it. The form id
     /// defaults to `data` when the settings sheet has none; see [`Form::from_xlsform_named`].
+    #[cfg(feature = "xlsform")]
     pub fn from_xlsform(bytes: &[u8], attachments: &Attachments) -> Result<Form, FormErrors> {
         load(bytes, None, attachments)
     }
 
     /// As [`Form::from_xlsform`], with the file's name, whose stem becomes the form id when the
     /// settings sheet has none (as pyxform does).
+    #[cfg(feature = "xlsform")]
     pub fn from_xlsform_named(
         file_name: &str,
         bytes: &[u8],
@@ -101,6 +109,7 @@ impl Form {
     }
 }
 
+#[cfg(feature = "xlsform")]
 fn load(bytes: &[u8], stem: Option<&str>, attachments: &Attachments) -> Result<Form, FormErrors> {
     let mut problems = Problems::default();
     let Some(wb) = workbook::read(bytes, &mut problems) else {
@@ -205,6 +214,7 @@ fn load(bytes: &[u8], stem: Option<&str>, attachments: &Attachments) -> Result<F
     })
 }
 
+#[cfg(feature = "xlsform")]
 fn languages(survey: &Table, choices: Option<&Table>, default: &str) -> Vec<String> {
     let mut out = Vec::new();
     survey.languages(&mut out);
@@ -222,6 +232,7 @@ fn languages(survey: &Table, choices: Option<&Table>, default: &str) -> Vec<Stri
 }
 
 /// `trigger` names must be questions (not groups or repeats).
+#[cfg(feature = "xlsform")]
 fn check_triggers(nodes: &[Node], table: &Table, problems: &mut Problems) {
     for n in nodes {
         for t in &n.trigger {
@@ -246,6 +257,7 @@ fn check_triggers(nodes: &[Node], table: &Table, problems: &mut Problems) {
 
 /// pyxform's `flat` setting (for ODK Tables): groups and repeats vanish from the instance,
 /// their questions move up and inherit the containers' relevance.
+#[cfg(feature = "xlsform")]
 fn flat(children: Vec<Draft>, relevant: Option<&str>) -> Vec<Draft> {
     let mut out = Vec::new();
     for mut d in children {
@@ -278,6 +290,7 @@ fn flat(children: Vec<Draft>, relevant: Option<&str>) -> Vec<Draft> {
 }
 
 /// Number the draft tree in document order and compute instance paths.
+#[cfg(feature = "xlsform")]
 fn flatten(root: Draft) -> Vec<Node> {
     fn walk(d: Draft, parent: Option<NodeId>, parent_path: &str, out: &mut Vec<Node>) -> NodeId {
         let id = out.len();

@@ -140,6 +140,7 @@ pub struct Node {
 }
 
 impl Node {
+    #[cfg(feature = "xlsform")]
     pub(crate) fn new(id: NodeId, name: String, kind: NodeKind, parent: Option<NodeId>) -> Self {
         Node {
             id,

@@ -54,6 +54,7 @@ impl Problem {
     }
 
     /// A problem at one cell; an empty hint is no hint.
+    #[cfg(feature = "xlsform")]
     fn at_cell(
         sheet: &str,
         row: u32,
@@ -126,12 +127,14 @@ impl fmt::Display for FormErrors {
 }
 
 /// Collects problems while the reader carries on, so the author sees all of them at once.
+#[cfg(feature = "xlsform")]
 #[derive(Debug, Default)]
 pub(crate) struct Problems {
     list: Vec<Problem>,
     warnings: Vec<Problem>,
 }
 
+#[cfg(feature = "xlsform")]
 impl Problems {
     pub fn push(&mut self, p: Problem) {
         // The same cell can be reached twice (e.g. a header checked per language); say it once.
@@ -216,6 +219,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "xlsform")]
     fn display_like_a_compiler() {
         let mut ps = Problems::default();
         ps.at(

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::expression::Expression;
-use crate::headers::{self, Table, Vocabulary};
-use crate::problems::Problems;
-use crate::workbook::Workbook;
+#[cfg(feature = "xlsform")]
+use crate::{
+    headers::{self, Table, Vocabulary},
+    problems::Problems,
+    workbook::Workbook,
+};
 
 /// Form-level settings. Unknown columns are kept in `extra` so nothing the author wrote is lost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +43,7 @@ pub struct Settings {
 }
 
 /// pyxform's yes/no spellings.
+#[cfg(feature = "xlsform")]
 pub fn yes_no(value: &str) -> Option<bool> {
     match value {
         "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "true()" => Some(true),
@@ -49,6 +53,7 @@ pub fn yes_no(value: &str) -> Option<bool> {
 }
 
 /// Read the settings sheet. `fallback_id` is the file name without extension, if known.
+#[cfg(feature = "xlsform")]
 pub fn read(
     wb: &Workbook,
     fallback_id: Option<&str>,

@@ -1,6 +1,7 @@
 //! The instance model: one filled-in (or being filled-in) form, behaving as ODK's engine does.
 //!
 //! ```
+//! # #[cfg(feature = "xlsform")] {
 //! use std::sync::Arc;
 //! use fieldline_form::{Attachments, Form};
 //! use fieldline_form::instance::{Environment, Instance};
@@ -13,6 +14,7 @@
 //! let age = interview.set_answer("age", "15").unwrap();
 //! assert!(!interview.is_valid(age));
 //! assert_eq!(interview.message(age, None).as_deref(), Some("Age must be 16 to 70"));
+//! # }
 //! ```
 //!
 //! # How it works

@@ -1,16 +1,20 @@
 //! Question types and their pyxform spellings (question_type_dictionary.py and aliases.py).
 //!
-//! This module is the type model; `spelling` reads a `type` cell into it, `suggest` finds
-//! the closest documented type to a misspelling.
+//! This module is the type model; with the `xlsform` feature, `spelling` reads a `type` cell
+//! into it and `suggest` finds the closest documented type to a misspelling.
 
+#[cfg(feature = "xlsform")]
 mod spelling;
+#[cfg(feature = "xlsform")]
 mod suggest;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "xlsform")]
 pub use spelling::{
     control_type, select_type, simple_type, Control, ControlKind, SelectCommand, SelectSpelling,
 };
+#[cfg(feature = "xlsform")]
 pub use suggest::suggest;
 
 /// What a survey row is, once its `type` cell is understood.
