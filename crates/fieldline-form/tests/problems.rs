@@ -52,6 +52,19 @@ fn unknown_type_suggests_the_closest() {
 }
 
 #[test]
+fn a_select_without_its_list_is_told_to_name_one() {
+    for ty in ["rank", "select_one", "select_multiple"] {
+        let ps = errors(&[("survey", &[HEAD, &[ty, "q", "Q"]])]);
+        let p = find(&ps, &format!("Unknown question type '{ty}'"));
+        let hint = p.hint.as_deref().unwrap();
+        assert!(
+            hint.contains(&format!("write '{ty} list_name'")) && !hint.contains("did you mean"),
+            "{ty}: {hint}"
+        );
+    }
+}
+
+#[test]
 fn missing_choice_list() {
     let ps = errors(&[
         ("survey", &[HEAD, &["select_one colours", "c", "Colour"]]),

@@ -34,6 +34,11 @@ pub(super) fn question(
             return None;
         }
         let hint = match suggest(ty) {
+            // A select written without its list: the type itself is right.
+            Some(s) if s == ty => format!(
+                "'{ty}' needs the name of its list from the choices sheet: write '{ty} \
+                 list_name'"
+            ),
             Some(s) => format!("did you mean '{s}'? See https://xlsform.org/#question-types"),
             None => "use a type from https://xlsform.org/#question-types".to_string(),
         };
