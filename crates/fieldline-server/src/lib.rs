@@ -3,6 +3,7 @@
 
 mod database;
 mod routes;
+pub mod storage;
 
 use std::{future::Future, net::SocketAddr};
 

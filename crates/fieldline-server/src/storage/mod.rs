@@ -1,0 +1,269 @@
+//! The server's storage, behind one trait with two implementations: embedded SQLite (the
+//! default) and PostgreSQL (for deployments that outgrow one machine), chosen by the database
+//! URL. Both pass the same conformance story (`tests/storage.rs`).
+//!
+//! Every method that changes data commits before it returns: the API answers a device only
+//! after its submissions are durable. Secrets (passwords, session and device tokens, enrollment
+//! codes) are stored only as hashes computed by the caller; this layer never sees them in clear.
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+pub use fieldline_protocol::{Outcome, PayloadEncoding, Role};
+
+/// Ids are UUIDv7 strings, created by the storage.
+pub type Id = String;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A name or email already taken, a code already used... worded for people.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something referred to does not exist (an organization, a campaign...).
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the database: {0}")]
+    Backend(String),
+}
+
+/// Identity and schema of this installation, as reported by `/api/v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerInfo {
+    pub server_id: String,
+    pub schema_version: u32,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    pub id: Id,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Id,
+    pub organization_id: Id,
+    pub email: String,
+    pub role: Role,
+    /// PHC string (argon2id).
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Campaign {
+    pub id: Id,
+    pub name: String,
+    /// The organization running the campaign.
+    pub owner_id: Id,
+    /// Organizations collecting for it (the owner's own devices count as the owner's).
+    pub partner_ids: Vec<Id>,
+}
+
+/// A round (baseline, endline, a midline) publishes one form version, never changed after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Round {
+    pub id: Id,
+    pub campaign_id: Id,
+    pub name: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub title: String,
+    pub file_name: String,
+    pub sha256: String,
+    /// Publication order within the server: a device's rounds cursor.
+    pub seq: i64,
+    pub published_at: String,
+}
+
+/// What a round stores besides its description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRound {
+    pub campaign_id: Id,
+    pub name: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub title: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub xlsform: Vec<u8>,
+    /// JSON of `fieldline_form::Form`.
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: Id,
+    /// The device's own id (`fieldline:UUID`).
+    pub device_id: String,
+    pub label: String,
+    pub campaign_id: Id,
+    pub organization_id: Id,
+    pub enrolled_at: String,
+    pub revoked: bool,
+}
+
+/// A submission as received, before the storage decides what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// The storage's id of the sending device.
+    pub device: Id,
+    pub instance_id: String,
+    pub device_seq: i64,
+    pub form_id: String,
+    pub form_version: String,
+    /// The round whose form it answers (`None` when no round matches: then it is rejected).
+    pub round_id: Option<Id>,
+    pub sha256: String,
+    pub encoding: PayloadEncoding,
+    pub payload: Vec<u8>,
+    /// `[{name, sha256, size, media_type}]` as JSON, as the envelope listed them.
+    pub attachments: String,
+    /// `Some(reason)` when validation refused it: kept aside as rejected.
+    pub rejection: Option<String>,
+}
+
+/// A stored submission, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Submission {
+    pub instance_id: String,
+    pub sha256: String,
+    pub round: String,
+    pub organization_id: Id,
+    pub device: String,
+    pub device_seq: i64,
+    pub received_at: String,
+}
+
+/// A submission kept aside (rejected or conflicting), for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetAside {
+    pub instance_id: String,
+    pub sha256: String,
+    pub organization_id: Id,
+    pub device: String,
+    /// `rejected` or `conflict`.
+    pub outcome: Outcome,
+    pub reason: String,
+    pub received_at: String,
+}
+
+/// Which submissions a listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmissionFilter {
+    pub campaign_id: Id,
+    /// Only this round (by name).
+    pub round: Option<String>,
+    /// Only this organization's devices.
+    pub organization_id: Option<Id>,
+}
+
+/// The server's storage. Implementations: `SqliteStorage`, `PostgresStorage`.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    async fn server_info(&self) -> Result<ServerInfo, StorageError>;
+
+    async fn create_organization(&self, name: &str) -> Result<Organization, StorageError>;
+    async fn organization(&self, id: &str) -> Result<Option<Organization>, StorageError>;
+    async fn organizations(&self) -> Result<Vec<Organization>, StorageError>;
+
+    async fn create_user(
+        &self,
+        organization_id: &str,
+        email: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<User, StorageError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+
+    /// Stores a session (`token_hash`: SHA-256 hex of the token) valid until `expires_at`
+    /// (RFC 3339).
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        expires_at: &str,
+    ) -> Result<(), StorageError>;
+    /// The user of an unexpired session.
+    async fn session_user(&self, token_hash: &str, now: &str)
+        -> Result<Option<User>, StorageError>;
+
+    async fn create_campaign(&self, owner_id: &str, name: &str) -> Result<Campaign, StorageError>;
+    async fn add_partner(
+        &self,
+        campaign_id: &str,
+        organization_id: &str,
+    ) -> Result<(), StorageError>;
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>, StorageError>;
+    async fn campaigns(&self) -> Result<Vec<Campaign>, StorageError>;
+
+    /// Publishes a round; its name is unique in the campaign and its form version on the
+    /// server (a form id + version is never reused with other content).
+    async fn create_round(&self, round: NewRound) -> Result<Round, StorageError>;
+    async fn rounds(&self, campaign_id: &str) -> Result<Vec<Round>, StorageError>;
+    /// Rounds of the campaign with `seq > after`, oldest first, with their workbooks, up to
+    /// about `max_bytes` of workbooks (at least one when any).
+    async fn rounds_after(
+        &self,
+        campaign_id: &str,
+        after: i64,
+        max_bytes: usize,
+    ) -> Result<Vec<(Round, Vec<u8>)>, StorageError>;
+    /// The round of the campaign publishing this form version, with its definition (JSON).
+    async fn round_for_form(
+        &self,
+        campaign_id: &str,
+        form_id: &str,
+        form_version: &str,
+    ) -> Result<Option<(Round, String)>, StorageError>;
+
+    /// Stores one-time enrollment codes (by hash) for devices of `organization_id` in the
+    /// campaign.
+    async fn create_enrollment_codes(
+        &self,
+        campaign_id: &str,
+        organization_id: &str,
+        code_hashes: &[String],
+    ) -> Result<(), StorageError>;
+    /// Uses a code once: enrolls the device with its token hash. `NotFound` for an unknown
+    /// code, `Conflict` for one already used.
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        label: &str,
+        token_hash: &str,
+    ) -> Result<Device, StorageError>;
+    /// The device a token belongs to (revoked ones included: the caller refuses them).
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError>;
+    async fn devices(&self, campaign_id: &str) -> Result<Vec<Device>, StorageError>;
+    async fn revoke_device(&self, id: &str) -> Result<(), StorageError>;
+
+    /// Stores a batch of submissions from one device in one transaction and says what each
+    /// one was: accepted (new), duplicate (same instance id and SHA-256 already held),
+    /// conflict (same instance id, other bytes: kept aside, the first never overwritten) or
+    /// rejected (`rejection` set: kept aside). Commits before returning.
+    async fn store_submissions(&self, items: Vec<Incoming>) -> Result<Vec<Outcome>, StorageError>;
+    /// The highest device sequence number `n` such that the server holds every submission
+    /// `1..=n` from this device (set-aside ones count as held), and how many it holds.
+    async fn device_progress(&self, device: &str) -> Result<(i64, i64), StorageError>;
+    async fn submissions(&self, filter: &SubmissionFilter)
+        -> Result<Vec<Submission>, StorageError>;
+    /// A stored submission's payload.
+    async fn submission_payload(&self, instance_id: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    async fn set_aside(&self, filter: &SubmissionFilter) -> Result<Vec<SetAside>, StorageError>;
+
+    /// Bytes held so far of the attachment with this SHA-256 (`None`: nothing yet).
+    async fn attachment_offset(&self, sha256: &str) -> Result<Option<(i64, bool)>, StorageError>;
+    /// Appends `bytes` at `offset` (which must equal the bytes held); returns the new length.
+    async fn append_attachment(
+        &self,
+        sha256: &str,
+        offset: i64,
+        bytes: &[u8],
+    ) -> Result<i64, StorageError>;
+    /// Marks the attachment complete once its bytes hash to `sha256` (checked by the caller).
+    async fn complete_attachment(&self, sha256: &str) -> Result<(), StorageError>;
+    /// The whole bytes of an attachment held so far.
+    async fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StorageError>;
+}
