@@ -3,6 +3,7 @@
 //! started when the test ends, whether it passed, failed or panicked.
 
 mod processes;
+pub mod proxy;
 pub mod steps;
 mod webdriver;
 
