@@ -8,10 +8,12 @@
 //! here, once. No I/O: this crate builds for native and `wasm32-unknown-unknown`.
 
 mod action;
+mod check;
 mod facts;
 mod screens;
 
 pub use action::{apply, find_node, Action, ActionError};
+pub use check::check_submission;
 pub use facts::DraftFacts;
 pub use screens::{
     overview, screens, QuestionStatus, Screen, ScreenKind, StatusEntry, END_SCREEN_KEY,
