@@ -122,7 +122,7 @@ impl Drop for FaultProxy {
 
 /// Closes with a reset (RST) rather than an orderly FIN, as a dropped mobile link looks.
 fn reset(stream: TcpStream) {
-    let _ = stream.set_linger(Some(Duration::ZERO));
+    let _ = stream.set_zero_linger();
     drop(stream);
 }
 
@@ -156,8 +156,8 @@ async fn relay(client: TcpStream, upstream: SocketAddr, fault: Fault) -> std::io
         Fault::ResetDuringRequest(_) | Fault::ResetAfterServerAnswered
     ) {
         // Dropping the sockets below then resets both connections.
-        client.set_linger(Some(Duration::ZERO))?;
-        server.set_linger(Some(Duration::ZERO))?;
+        client.set_zero_linger()?;
+        server.set_zero_linger()?;
     }
     let request_limit = match fault {
         Fault::ResetDuringRequest(n) => Some(n),
