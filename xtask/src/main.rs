@@ -6,6 +6,7 @@
 //! Debian machine needs nothing but this repository and a Rust toolchain.
 
 mod bench;
+mod postgres;
 mod process;
 mod run;
 mod setup;
@@ -31,6 +32,12 @@ enum Task {
     Test,
     /// Install the missing tools and build the UI bundle into ui/dist.
     Ui,
+    /// Run one command with a throwaway PostgreSQL and FIELDLINE_TEST_POSTGRES_URL pointing at it,
+    /// e.g. `cargo xtask with-postgres cargo test -p fieldline-server --test storage_postgres`.
+    WithPostgres {
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
     /// Time the form engine (native, wasm, against ODK's), answer saving, app start and the UI
     /// bundle's size; writes BENCHMARKS.md.
     Bench(bench::BenchArgs),
@@ -47,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             ui_bundle::build()
         }
         Task::Bench(args) => bench::bench(args),
+        Task::WithPostgres { command } => postgres::with_postgres(&command),
     }
 }
 

@@ -26,14 +26,16 @@ const APT_BUILD: &[&str] = &[
     "file",
 ];
 
-/// Debian packages the end-to-end tests drive: a virtual display, the webview's WebDriver, and
-/// Chromium with its driver for the dashboard.
+/// Debian packages the tests drive: a virtual display, the webview's WebDriver, and Chromium with
+/// its driver for the dashboard (end to end); PostgreSQL for the server's storage tests (a
+/// throwaway cluster per run, see `postgres.rs`).
 const APT_TEST: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
     "chromium",
     "chromium-driver",
+    "postgresql",
 ];
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -134,7 +136,7 @@ pub fn ensure_odk_engine() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ensure_apt_packages(packages: &[&str]) -> anyhow::Result<()> {
+pub(crate) fn ensure_apt_packages(packages: &[&str]) -> anyhow::Result<()> {
     let missing: Vec<&str> = packages
         .iter()
         .copied()
@@ -179,7 +181,7 @@ fn apt_installed(package: &str) -> bool {
         .is_some_and(|status| status.ends_with("install ok installed"))
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 

@@ -3,6 +3,7 @@
 use std::{process::Command, time::Instant};
 
 use crate::{
+    postgres::{TestCluster, URL_VAR},
     process::{done, run, run_command, step},
     setup, ui_bundle,
 };
@@ -10,6 +11,9 @@ use crate::{
 pub fn test() -> anyhow::Result<()> {
     let started = Instant::now();
     setup::ensure(&setup::Need::test())?;
+    // The server's storage tests run against PostgreSQL as well as SQLite. The cluster is stopped
+    // and removed when `postgres` goes out of scope, however the run ends.
+    let postgres = TestCluster::start()?;
     // The app embeds the UI bundle at compile time, so it comes before anything builds the app.
     ui_bundle::build()?;
 
@@ -36,9 +40,10 @@ pub fn test() -> anyhow::Result<()> {
     // same binaries, so no second build (with a different feature set, so half the dependency tree
     // again) is needed.
     let at = step("unit and integration tests");
-    run(
-        "cargo",
-        ["test", "--workspace", "--exclude", "fieldline-e2e"],
+    run_command(
+        Command::new("cargo")
+            .args(["test", "--workspace", "--exclude", "fieldline-e2e"])
+            .env(URL_VAR, postgres.url()),
     )?;
     done(at);
 
@@ -51,10 +56,12 @@ pub fn test() -> anyhow::Result<()> {
         Command::new("cargo")
             .args(["test", "--package", "fieldline-e2e"])
             .env("FIELDLINE_APP_BIN", bin.join("fieldline-app"))
-            .env("FIELDLINE_BIN", bin.join("fieldline")),
+            .env("FIELDLINE_BIN", bin.join("fieldline"))
+            .env(URL_VAR, postgres.url()),
     )?;
     done(at);
 
+    drop(postgres);
     println!(
         "All checks passed in {:.0} s.",
         started.elapsed().as_secs_f64()
