@@ -99,6 +99,10 @@ pub enum StoreError {
     },
     #[error("the stored definition of form {form_id} cannot be read: {reason}")]
     CorruptForm { form_id: String, reason: String },
+    #[error("the round {round:?} from the server cannot be used: {reason}; nothing of its page was kept")]
+    BadRound { round: String, reason: String },
+    #[error("there is no round {0} on this device; pull the rounds from the server first")]
+    UnknownRound(String),
     #[error("device database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

@@ -66,114 +66,11 @@ impl DeviceStore {
         bytes: &[u8],
         media: &[MediaFile],
     ) -> Result<ImportedForm, StoreError> {
-        let given = distinct(media)?;
-        let mut attachments = Attachments::new();
-        for (name, file) in &given {
-            attachments.insert(*name, file.to_vec());
-        }
-        let form = Form::from_xlsform_named(file_name, bytes, &attachments)?;
-        let form_id = form.settings.form_id.clone();
-        let version = form.settings.version.clone().unwrap_or_default();
-        let title = form.settings.form_title.clone();
-        let sha = sha256_hex(bytes);
-        let definition = serde_json::to_string(&form).map_err(|e| StoreError::CorruptForm {
-            form_id: form_id.clone(),
-            reason: e.to_string(),
-        })?;
-        let referenced = referenced_media(&form_id, &definition)?;
-
+        let parsed = ParsedForm::parse(file_name, bytes, media)?;
         let tx = self.conn.unchecked_transaction()?;
-        let held: Option<String> = tx
-            .query_row(
-                "SELECT sha256 FROM form WHERE form_id = ?1 AND version = ?2",
-                [&form_id, &version],
-                |row| row.get(0),
-            )
-            .optional()?;
-        let newly_imported = match held {
-            Some(h) if h == sha => false,
-            Some(_) => {
-                return Err(StoreError::FormVersionConflict {
-                    form_id: form_id.clone(),
-                    version: version.clone(),
-                })
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO form (form_id, version, title, file_name, sha256, xlsform,
-                                       definition, imported_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        form_id,
-                        version,
-                        title,
-                        file_name,
-                        sha,
-                        bytes,
-                        definition,
-                        now_millis()
-                    ],
-                )?;
-                true
-            }
-        };
-
-        let mut media_stored = Vec::new();
-        let mut media_ignored = Vec::new();
-        for (name, file) in &given {
-            if !referenced.contains(*name) {
-                media_ignored.push((*name).to_owned());
-                continue;
-            }
-            let file_sha = sha256_hex(file);
-            let stored: Option<String> = tx
-                .query_row(
-                    "SELECT sha256 FROM form_media
-                     WHERE form_id = ?1 AND version = ?2 AND name = ?3",
-                    [&form_id, &version, *name],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            match stored {
-                Some(s) if s == file_sha => {}
-                Some(_) => {
-                    return Err(StoreError::MediaConflict {
-                        form_id: form_id.clone(),
-                        version: version.clone(),
-                        name: (*name).to_owned(),
-                    })
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO form_media (form_id, version, name, media_type, sha256,
-                                                 size, bytes)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![
-                            form_id,
-                            version,
-                            name,
-                            media_type(name),
-                            file_sha,
-                            file.len() as i64,
-                            file
-                        ],
-                    )?;
-                }
-            }
-            media_stored.push((*name).to_owned());
-        }
-        let on_device = stored_media_names(&tx, &form_id, &version)?;
-        let media_missing = referenced.difference(&on_device).cloned().collect();
+        let imported = store_parsed(&tx, &parsed)?;
         tx.commit()?;
-        Ok(ImportedForm {
-            form_id,
-            version,
-            title,
-            newly_imported,
-            media_stored,
-            media_ignored,
-            media_missing,
-        })
+        Ok(imported)
     }
 
     /// Every form on the device with its counts of drafts, finalized and not-yet-sent
@@ -270,4 +167,163 @@ fn stored_media_names(
         conn.prepare_cached("SELECT name FROM form_media WHERE form_id = ?1 AND version = ?2")?;
     let names = stmt.query_map([form_id, version], |row| row.get(0))?;
     Ok(names.collect::<Result<_, _>>()?)
+}
+
+/// A workbook the engine accepted, with everything an import writes, ready to store inside a
+/// caller's transaction (an import of its own, or a page of rounds from the server).
+pub(crate) struct ParsedForm<'a> {
+    file_name: &'a str,
+    bytes: &'a [u8],
+    given: BTreeMap<&'a str, &'a [u8]>,
+    pub(crate) form_id: String,
+    pub(crate) version: String,
+    title: String,
+    sha: String,
+    definition: String,
+    referenced: BTreeSet<String>,
+}
+
+impl<'a> ParsedForm<'a> {
+    /// Reads and checks the workbook with the engine (no database work).
+    pub(crate) fn parse(
+        file_name: &'a str,
+        bytes: &'a [u8],
+        media: &'a [MediaFile],
+    ) -> Result<Self, StoreError> {
+        let given = distinct(media)?;
+        let mut attachments = Attachments::new();
+        for (name, file) in &given {
+            attachments.insert(*name, file.to_vec());
+        }
+        let form = Form::from_xlsform_named(file_name, bytes, &attachments)?;
+        let form_id = form.settings.form_id.clone();
+        let version = form.settings.version.clone().unwrap_or_default();
+        let title = form.settings.form_title.clone();
+        let sha = sha256_hex(bytes);
+        let definition = serde_json::to_string(&form).map_err(|e| StoreError::CorruptForm {
+            form_id: form_id.clone(),
+            reason: e.to_string(),
+        })?;
+        let referenced = referenced_media(&form_id, &definition)?;
+        Ok(Self {
+            file_name,
+            bytes,
+            given,
+            form_id,
+            version,
+            title,
+            sha,
+            definition,
+            referenced,
+        })
+    }
+}
+
+/// Writes a parsed form and its media inside `tx` (the caller commits): the same bytes again
+/// change nothing, other bytes under a held form id + version are refused.
+pub(crate) fn store_parsed(
+    tx: &Connection,
+    parsed: &ParsedForm<'_>,
+) -> Result<ImportedForm, StoreError> {
+    let ParsedForm {
+        file_name,
+        bytes,
+        given,
+        form_id,
+        version,
+        title,
+        sha,
+        definition,
+        referenced,
+    } = parsed;
+    let held: Option<String> = tx
+        .query_row(
+            "SELECT sha256 FROM form WHERE form_id = ?1 AND version = ?2",
+            [&form_id, &version],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let newly_imported = match held {
+        Some(h) if h == *sha => false,
+        Some(_) => {
+            return Err(StoreError::FormVersionConflict {
+                form_id: form_id.clone(),
+                version: version.clone(),
+            })
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO form (form_id, version, title, file_name, sha256, xlsform,
+                                   definition, imported_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    form_id,
+                    version,
+                    title,
+                    file_name,
+                    sha,
+                    bytes,
+                    definition,
+                    now_millis()
+                ],
+            )?;
+            true
+        }
+    };
+
+    let mut media_stored = Vec::new();
+    let mut media_ignored = Vec::new();
+    for (name, file) in given.iter() {
+        if !referenced.contains(*name) {
+            media_ignored.push((*name).to_owned());
+            continue;
+        }
+        let file_sha = sha256_hex(file);
+        let stored: Option<String> = tx
+            .query_row(
+                "SELECT sha256 FROM form_media
+                 WHERE form_id = ?1 AND version = ?2 AND name = ?3",
+                [form_id.as_str(), version.as_str(), *name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match stored {
+            Some(s) if s == file_sha => {}
+            Some(_) => {
+                return Err(StoreError::MediaConflict {
+                    form_id: form_id.clone(),
+                    version: version.clone(),
+                    name: (*name).to_owned(),
+                })
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO form_media (form_id, version, name, media_type, sha256,
+                                             size, bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        form_id,
+                        version,
+                        name,
+                        media_type(name),
+                        file_sha,
+                        file.len() as i64,
+                        file
+                    ],
+                )?;
+            }
+        }
+        media_stored.push((*name).to_owned());
+    }
+    let on_device = stored_media_names(tx, form_id, version)?;
+    let media_missing = referenced.difference(&on_device).cloned().collect();
+    Ok(ImportedForm {
+        form_id: form_id.clone(),
+        version: version.clone(),
+        title: title.clone(),
+        newly_imported,
+        media_stored,
+        media_ignored,
+        media_missing,
+    })
 }

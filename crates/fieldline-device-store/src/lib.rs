@@ -13,6 +13,7 @@ mod outbox;
 pub mod payload;
 mod profile;
 mod session;
+mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ pub use forms::{FormSummary, ImportedForm};
 pub use media::{media_files_next_to, media_folder_of, MediaFile};
 pub use outbox::{FinalizeOutcome, OutboxEntry, SyncState};
 pub use profile::DeviceProfile;
+pub use sync::{AppliedPage, Enrollment, RecordedResults, RoundInfo, SyncCounts};
 
 /// File name of the profile database inside the data directory.
 pub const DATABASE_FILE: &str = "fieldline-device.sqlite3";
