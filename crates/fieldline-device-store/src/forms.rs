@@ -171,10 +171,10 @@ fn stored_media_names(
 
 /// A workbook the engine accepted, with everything an import writes, ready to store inside a
 /// caller's transaction (an import of its own, or a page of rounds from the server).
-pub(crate) struct ParsedForm<'a> {
-    file_name: &'a str,
-    bytes: &'a [u8],
-    given: BTreeMap<&'a str, &'a [u8]>,
+pub(crate) struct ParsedForm {
+    file_name: String,
+    bytes: Vec<u8>,
+    given: BTreeMap<String, Vec<u8>>,
     pub(crate) form_id: String,
     pub(crate) version: String,
     title: String,
@@ -183,17 +183,20 @@ pub(crate) struct ParsedForm<'a> {
     referenced: BTreeSet<String>,
 }
 
-impl<'a> ParsedForm<'a> {
+impl ParsedForm {
     /// Reads and checks the workbook with the engine (no database work).
     pub(crate) fn parse(
-        file_name: &'a str,
-        bytes: &'a [u8],
-        media: &'a [MediaFile],
+        file_name: &str,
+        bytes: &[u8],
+        media: &[MediaFile],
     ) -> Result<Self, StoreError> {
-        let given = distinct(media)?;
+        let given: BTreeMap<String, Vec<u8>> = distinct(media)?
+            .into_iter()
+            .map(|(name, file)| (name.to_owned(), file.to_vec()))
+            .collect();
         let mut attachments = Attachments::new();
         for (name, file) in &given {
-            attachments.insert(*name, file.to_vec());
+            attachments.insert(name.as_str(), file.clone());
         }
         let form = Form::from_xlsform_named(file_name, bytes, &attachments)?;
         let form_id = form.settings.form_id.clone();
@@ -206,8 +209,8 @@ impl<'a> ParsedForm<'a> {
         })?;
         let referenced = referenced_media(&form_id, &definition)?;
         Ok(Self {
-            file_name,
-            bytes,
+            file_name: file_name.to_owned(),
+            bytes: bytes.to_vec(),
             given,
             form_id,
             version,
@@ -223,7 +226,7 @@ impl<'a> ParsedForm<'a> {
 /// change nothing, other bytes under a held form id + version are refused.
 pub(crate) fn store_parsed(
     tx: &Connection,
-    parsed: &ParsedForm<'_>,
+    parsed: &ParsedForm,
 ) -> Result<ImportedForm, StoreError> {
     let ParsedForm {
         file_name,
@@ -274,8 +277,8 @@ pub(crate) fn store_parsed(
     let mut media_stored = Vec::new();
     let mut media_ignored = Vec::new();
     for (name, file) in given.iter() {
-        if !referenced.contains(*name) {
-            media_ignored.push((*name).to_owned());
+        if !referenced.contains(name) {
+            media_ignored.push(name.clone());
             continue;
         }
         let file_sha = sha256_hex(file);
@@ -283,7 +286,7 @@ pub(crate) fn store_parsed(
             .query_row(
                 "SELECT sha256 FROM form_media
                  WHERE form_id = ?1 AND version = ?2 AND name = ?3",
-                [form_id.as_str(), version.as_str(), *name],
+                [form_id.as_str(), version.as_str(), name.as_str()],
                 |row| row.get(0),
             )
             .optional()?;
@@ -293,7 +296,7 @@ pub(crate) fn store_parsed(
                 return Err(StoreError::MediaConflict {
                     form_id: form_id.clone(),
                     version: version.clone(),
-                    name: (*name).to_owned(),
+                    name: name.clone(),
                 })
             }
             None => {
@@ -313,7 +316,7 @@ pub(crate) fn store_parsed(
                 )?;
             }
         }
-        media_stored.push((*name).to_owned());
+        media_stored.push(name.clone());
     }
     let on_device = stored_media_names(tx, form_id, version)?;
     let media_missing = referenced.difference(&on_device).cloned().collect();

@@ -28,7 +28,9 @@ pub use forms::{FormSummary, ImportedForm};
 pub use media::{media_files_next_to, media_folder_of, MediaFile};
 pub use outbox::{FinalizeOutcome, OutboxEntry, SyncState};
 pub use profile::DeviceProfile;
-pub use sync::{AppliedPage, Enrollment, RecordedResults, RoundInfo, SyncCounts};
+pub use sync::{
+    AppliedPage, Enrollment, PendingTotals, PreparedRounds, RecordedResults, RoundInfo, SyncCounts,
+};
 
 /// File name of the profile database inside the data directory.
 pub const DATABASE_FILE: &str = "fieldline-device.sqlite3";

@@ -82,6 +82,14 @@ pub struct SyncCounts {
     pub conflict: i64,
 }
 
+/// What the outbox still has to send (see [`DeviceStore::pending_totals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PendingTotals {
+    pub items: u64,
+    pub payload_bytes: u64,
+    pub attachment_bytes: u64,
+}
+
 /// What [`DeviceStore::record_results`] did with a reply's items, by outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RecordedResults {
@@ -113,6 +121,70 @@ impl RecordedResults {
 }
 
 const ROUNDS_STREAM: &str = "rounds";
+
+/// A page of rounds with every workbook decoded, hash-checked and read by the engine, ready for
+/// [`DeviceStore::apply_prepared_rounds`]. Preparing needs no store, so the engine's work (tens
+/// of milliseconds a form) happens without holding it.
+pub struct PreparedRounds {
+    rounds: Vec<(PreparedRound, ParsedForm)>,
+    cursor: i64,
+}
+
+struct PreparedRound {
+    round_id: String,
+    name: String,
+    form_id: String,
+    form_version: String,
+}
+
+impl PreparedRounds {
+    /// Decodes and checks every workbook of the page; the first unusable one refuses the page.
+    pub fn prepare(page: &RoundsPage) -> Result<Self, StoreError> {
+        let mut rounds = Vec::with_capacity(page.rounds.len());
+        for round in &page.rounds {
+            let bad = |reason: String| StoreError::BadRound {
+                round: round.round_name.clone(),
+                reason,
+            };
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&round.xlsform)
+                .map_err(|e| bad(format!("its workbook is not base64: {e}")))?;
+            let sha = sha256_hex(&bytes);
+            if !sha.eq_ignore_ascii_case(&round.sha256) {
+                return Err(bad(format!(
+                    "its workbook hashes to {sha}, not the {} the server announced",
+                    round.sha256
+                )));
+            }
+            let form =
+                ParsedForm::parse(&round.file_name, &bytes, &[]).map_err(|e| bad(e.to_string()))?;
+            if form.form_id != round.form_id || form.version != round.form_version {
+                return Err(bad(format!(
+                    "its workbook is form {} version {:?}, not the announced {} version {:?}",
+                    form.form_id, form.version, round.form_id, round.form_version
+                )));
+            }
+            rounds.push((
+                PreparedRound {
+                    round_id: round.round_id.clone(),
+                    name: round.round_name.clone(),
+                    form_id: round.form_id.clone(),
+                    form_version: round.form_version.clone(),
+                },
+                form,
+            ));
+        }
+        Ok(Self {
+            rounds,
+            cursor: page.cursor,
+        })
+    }
+
+    /// The cursor the page brings.
+    pub fn cursor(&self) -> i64 {
+        self.cursor
+    }
+}
 
 impl DeviceStore {
     /// Records the enrollment the server answered, for `server_url` (also remembered as the
@@ -203,59 +275,31 @@ impl DeviceStore {
     /// page's cursor stored, all in one transaction. When any workbook is unusable (bad base64,
     /// a hash that does not match, a form the engine refuses, a form version held with other
     /// bytes) nothing of the page is kept and the cursor stays where it was.
+    ///
+    /// The same as [`PreparedRounds::prepare`] then [`DeviceStore::apply_prepared_rounds`]; a
+    /// caller sharing the store prepares without holding it.
     pub fn apply_rounds_page(&self, page: &RoundsPage) -> Result<AppliedPage, StoreError> {
-        let mut workbooks = Vec::with_capacity(page.rounds.len());
-        for round in &page.rounds {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(&round.xlsform)
-                .map_err(|e| StoreError::BadRound {
-                    round: round.round_name.clone(),
-                    reason: format!("its workbook is not base64: {e}"),
-                })?;
-            let sha = sha256_hex(&bytes);
-            if !sha.eq_ignore_ascii_case(&round.sha256) {
-                return Err(StoreError::BadRound {
-                    round: round.round_name.clone(),
-                    reason: format!(
-                        "its workbook hashes to {sha}, not the {} the server announced",
-                        round.sha256
-                    ),
-                });
-            }
-            workbooks.push(bytes);
-        }
-        // The engine's work first, outside the transaction (tens of milliseconds a form).
-        let mut parsed = Vec::with_capacity(page.rounds.len());
-        for (round, bytes) in page.rounds.iter().zip(&workbooks) {
-            let form = ParsedForm::parse(&round.file_name, bytes, &[]).map_err(|e| {
-                StoreError::BadRound {
-                    round: round.round_name.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-            if form.form_id != round.form_id || form.version != round.form_version {
-                return Err(StoreError::BadRound {
-                    round: round.round_name.clone(),
-                    reason: format!(
-                        "its workbook is form {} version {:?}, not the announced {} version {:?}",
-                        form.form_id, form.version, round.form_id, round.form_version
-                    ),
-                });
-            }
-            parsed.push(form);
-        }
+        self.apply_prepared_rounds(PreparedRounds::prepare(page)?)
+    }
+
+    /// Stores a prepared page of rounds and its cursor in one transaction (see
+    /// [`DeviceStore::apply_rounds_page`]): only database work, the engine's is done.
+    pub fn apply_prepared_rounds(
+        &self,
+        prepared: PreparedRounds,
+    ) -> Result<AppliedPage, StoreError> {
         let now = now_millis();
         let tx = self.conn.unchecked_transaction()?;
         let mut applied = AppliedPage {
             new_rounds: Vec::new(),
             new_forms: 0,
-            cursor: page.cursor,
+            cursor: prepared.cursor,
         };
-        for (round, form) in page.rounds.iter().zip(&parsed) {
+        for (round, form) in &prepared.rounds {
             let imported = store_parsed(&tx, form).map_err(|e| match e {
                 StoreError::Sqlite(e) => StoreError::Sqlite(e),
                 e => StoreError::BadRound {
-                    round: round.round_name.clone(),
+                    round: round.name.clone(),
                     reason: e.to_string(),
                 },
             })?;
@@ -270,7 +314,7 @@ impl DeviceStore {
                 )
                 .optional()?;
             if held.is_none() {
-                applied.new_rounds.push(round.round_name.clone());
+                applied.new_rounds.push(round.name.clone());
             }
             tx.execute(
                 "INSERT INTO round (round_id, name, form_id, form_version, received_at)
@@ -279,7 +323,7 @@ impl DeviceStore {
                      form_id = excluded.form_id, form_version = excluded.form_version",
                 params![
                     round.round_id,
-                    round.round_name,
+                    round.name,
                     round.form_id,
                     round.form_version,
                     now
@@ -290,7 +334,7 @@ impl DeviceStore {
             "INSERT INTO sync_cursor (stream, cursor, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (stream) DO UPDATE SET cursor = excluded.cursor,
                  updated_at = excluded.updated_at",
-            params![ROUNDS_STREAM, page.cursor, now],
+            params![ROUNDS_STREAM, prepared.cursor, now],
         )?;
         tx.commit()?;
         Ok(applied)
@@ -372,13 +416,24 @@ impl DeviceStore {
     /// `max_bytes` of payload (before base64), and at least one when any is queued, however
     /// large. Rejected, conflicting and sent items are never among them.
     pub fn pending_envelopes(&self, max_bytes: usize) -> Result<Vec<Envelope>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.pending_envelopes_after(0, max_bytes)
+    }
+
+    /// As [`DeviceStore::pending_envelopes`], from the first queued item whose device sequence
+    /// number is above `after_seq`: one pass over the outbox sends each item once even when the
+    /// server asks for some to be retried.
+    pub fn pending_envelopes_after(
+        &self,
+        after_seq: i64,
+        max_bytes: usize,
+    ) -> Result<Vec<Envelope>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT o.instance_id, o.device_seq, o.form_id, o.form_version, o.sha256,
                     length(o.payload)
              FROM outbox o JOIN sync_status s USING (instance_id)
-             WHERE s.state = 'queued' ORDER BY o.device_seq",
+             WHERE s.state = 'queued' AND o.device_seq > ?1 ORDER BY o.device_seq",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([after_seq])?;
         let mut chosen = Vec::new();
         let mut total = 0usize;
         while let Some(row) = rows.next()? {
@@ -482,6 +537,26 @@ impl DeviceStore {
         }
         tx.commit()?;
         Ok(recorded)
+    }
+
+    /// What is queued for the server: items, and bytes to upload (payloads and the files they
+    /// carry), for progress bars.
+    pub fn pending_totals(&self) -> Result<PendingTotals, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(length(o.payload)), 0),
+                    COALESCE(SUM((SELECT SUM(a.size) FROM outbox_attachment a
+                                  WHERE a.instance_id = o.instance_id)), 0)
+             FROM outbox o JOIN sync_status s USING (instance_id)
+             WHERE s.state = 'queued'",
+            [],
+            |row| {
+                Ok(PendingTotals {
+                    items: row.get::<_, i64>(0)? as u64,
+                    payload_bytes: row.get::<_, i64>(1)? as u64,
+                    attachment_bytes: row.get::<_, i64>(2)? as u64,
+                })
+            },
+        )?)
     }
 
     /// Counts of drafts and of finalized submissions by sync state.

@@ -327,6 +327,16 @@ fn pending_envelopes_are_batched_by_payload_bytes_in_device_order() {
     let one = store.pending_envelopes(1).unwrap();
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].instance_id, ids[0]);
+    // One pass over the outbox goes on after the last item it sent.
+    let after = store
+        .pending_envelopes_after(two[1].device_seq, 1 << 20)
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].instance_id, ids[2]);
+    let totals = store.pending_totals().unwrap();
+    assert_eq!(totals.items, 3);
+    assert_eq!(totals.payload_bytes, sizes.iter().sum::<usize>() as u64);
+    assert_eq!(totals.attachment_bytes, 0);
     // Settled items are not pending any more.
     store
         .record_results(&[result(&ids[0], Outcome::Accepted, None)])
@@ -360,6 +370,10 @@ fn envelopes_name_the_files_a_submission_carries() {
     assert_eq!(refs[0].size, photo.len() as i64);
     assert_eq!(refs[0].media_type, "image/jpeg");
     assert_eq!(store.outbox_attachment(&id, &refs[0].name).unwrap(), photo);
+    assert_eq!(
+        store.pending_totals().unwrap().attachment_bytes,
+        photo.len() as u64
+    );
 }
 
 #[test]
