@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use fieldline_server::{Database, DatabaseUrl, Server};
+use fieldline_server::{open_storage, DatabaseUrl, Server};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -29,7 +29,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let database = Database::open(&url).await?;
+        let database = open_storage(&url).await?;
         let server = Server::bind(args.listen, database).await?;
         // Scripts and tests read this line to learn the address (useful with port 0).
         println!(

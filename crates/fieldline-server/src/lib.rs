@@ -1,13 +1,15 @@
 //! The campaign server: the versioned HTTP API under `/api/v1`, the dashboard pages, and the database
 //! behind them.
 
-mod database;
 mod routes;
+pub mod secrets;
 pub mod storage;
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
-pub use database::{Database, DatabaseError, DatabaseUrl, ServerInfo};
+pub use storage::{
+    open_storage, DatabaseUrl, ServerInfo, SqliteStorage, Storage, StorageError, UnsupportedUrl,
+};
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,12 +27,12 @@ pub enum ServeError {
 /// A server bound to its port, ready to serve.
 pub struct Server {
     listener: TcpListener,
-    database: Database,
+    database: Arc<dyn Storage>,
 }
 
 impl Server {
     /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]).
-    pub async fn bind(addr: SocketAddr, database: Database) -> Result<Self, ServeError> {
+    pub async fn bind(addr: SocketAddr, database: Arc<dyn Storage>) -> Result<Self, ServeError> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;

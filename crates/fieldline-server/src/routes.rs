@@ -7,11 +7,13 @@ use axum::{
     routing::get,
     Json, Router,
 };
+use std::sync::Arc;
+
 use serde::Serialize;
 
-use crate::{database::ServerInfo, Database};
+use crate::{ServerInfo, Storage, StorageError};
 
-pub fn router(database: Database) -> Router {
+pub fn router(database: Arc<dyn Storage>) -> Router {
     Router::new()
         .route("/", get(dashboard_home))
         .route("/assets/dashboard.css", get(dashboard_css))
@@ -68,7 +70,7 @@ struct Health {
     server: ServerInfo,
 }
 
-async fn health(State(database): State<Database>) -> Result<Json<Health>, ApiError> {
+async fn health(State(database): State<Arc<dyn Storage>>) -> Result<Json<Health>, ApiError> {
     let server = database.server_info().await?;
     Ok(Json(Health {
         status: "ok",
@@ -83,8 +85,8 @@ struct ApiError {
     message: String,
 }
 
-impl From<crate::DatabaseError> for ApiError {
-    fn from(err: crate::DatabaseError) -> Self {
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
         tracing::error!(error = %err, "database error");
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,

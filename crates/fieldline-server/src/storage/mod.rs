@@ -6,10 +6,55 @@
 //! after its submissions are durable. Secrets (passwords, session and device tokens, enrollment
 //! codes) are stored only as hashes computed by the caller; this layer never sees them in clear.
 
+mod sqlite;
+
+use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
+
 use async_trait::async_trait;
 use serde::Serialize;
 
 pub use fieldline_protocol::{Outcome, PayloadEncoding, Role};
+pub use sqlite::SqliteStorage;
+
+/// Where the server keeps its data, as given to `--db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite:PATH`: the embedded database in one file (created with its directory if needed).
+    Sqlite(PathBuf),
+}
+
+/// A `--db` value no backend understands.
+#[derive(Debug, thiserror::Error)]
+#[error("unsupported database URL {0:?}: use sqlite:PATH (for example sqlite:/var/lib/fieldline/server.sqlite3)")]
+pub struct UnsupportedUrl(pub String);
+
+impl FromStr for DatabaseUrl {
+    type Err = UnsupportedUrl;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        match url.strip_prefix("sqlite:") {
+            Some(path) if !path.trim_start_matches("//").is_empty() => {
+                Ok(Self::Sqlite(PathBuf::from(path.trim_start_matches("//"))))
+            }
+            _ => Err(UnsupportedUrl(url.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+        }
+    }
+}
+
+/// Opens the storage a URL names, bringing its schema up to date.
+pub async fn open_storage(url: &DatabaseUrl) -> Result<Arc<dyn Storage>, StorageError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStorage::open(path).await?)),
+    }
+}
 
 /// Ids are UUIDv7 strings, created by the storage.
 pub type Id = String;
@@ -129,7 +174,9 @@ pub struct Submission {
     pub instance_id: String,
     pub sha256: String,
     pub round: String,
+    /// The sending device's organization.
     pub organization_id: Id,
+    /// The sending device's own id (`fieldline:UUID`).
     pub device: String,
     pub device_seq: i64,
     pub received_at: String,
@@ -141,6 +188,7 @@ pub struct SetAside {
     pub instance_id: String,
     pub sha256: String,
     pub organization_id: Id,
+    /// The sending device's own id (`fieldline:UUID`).
     pub device: String,
     /// `rejected` or `conflict`.
     pub outcome: Outcome,
@@ -165,6 +213,7 @@ pub trait Storage: Send + Sync + 'static {
 
     async fn create_organization(&self, name: &str) -> Result<Organization, StorageError>;
     async fn organization(&self, id: &str) -> Result<Option<Organization>, StorageError>;
+    /// Every organization, in creation order.
     async fn organizations(&self) -> Result<Vec<Organization>, StorageError>;
 
     async fn create_user(
@@ -195,11 +244,13 @@ pub trait Storage: Send + Sync + 'static {
         organization_id: &str,
     ) -> Result<(), StorageError>;
     async fn campaign(&self, id: &str) -> Result<Option<Campaign>, StorageError>;
+    /// Every campaign, in creation order (partners in the order they were added).
     async fn campaigns(&self) -> Result<Vec<Campaign>, StorageError>;
 
     /// Publishes a round; its name is unique in the campaign and its form version on the
     /// server (a form id + version is never reused with other content).
     async fn create_round(&self, round: NewRound) -> Result<Round, StorageError>;
+    /// The campaign's rounds in publication order.
     async fn rounds(&self, campaign_id: &str) -> Result<Vec<Round>, StorageError>;
     /// Rounds of the campaign with `seq > after`, oldest first, with their workbooks, up to
     /// about `max_bytes` of workbooks (at least one when any).
@@ -236,6 +287,7 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Device, StorageError>;
     /// The device a token belongs to (revoked ones included: the caller refuses them).
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError>;
+    /// The campaign's devices in enrollment order.
     async fn devices(&self, campaign_id: &str) -> Result<Vec<Device>, StorageError>;
     async fn revoke_device(&self, id: &str) -> Result<(), StorageError>;
 
@@ -247,10 +299,13 @@ pub trait Storage: Send + Sync + 'static {
     /// The highest device sequence number `n` such that the server holds every submission
     /// `1..=n` from this device (set-aside ones count as held), and how many it holds.
     async fn device_progress(&self, device: &str) -> Result<(i64, i64), StorageError>;
+    /// Stored submissions in the order received.
     async fn submissions(&self, filter: &SubmissionFilter)
         -> Result<Vec<Submission>, StorageError>;
     /// A stored submission's payload.
     async fn submission_payload(&self, instance_id: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Submissions kept aside in the order received (a campaign's through its devices; with a
+    /// round filter, only those matched to that round).
     async fn set_aside(&self, filter: &SubmissionFilter) -> Result<Vec<SetAside>, StorageError>;
 
     /// Bytes held so far of the attachment with this SHA-256 (`None`: nothing yet).
@@ -266,4 +321,29 @@ pub trait Storage: Send + Sync + 'static {
     async fn complete_attachment(&self, sha256: &str) -> Result<(), StorageError>;
     /// The whole bytes of an attachment held so far.
     async fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StorageError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sqlite_urls_and_refuses_others_with_advice() {
+        assert_eq!(
+            "sqlite:/tmp/x.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert_eq!(
+            "sqlite://data/x.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::Sqlite("/tmp/x.db".into()).to_string(),
+            "sqlite:/tmp/x.db"
+        );
+        for bad in ["sqlite:", "sqlite://", "mysql://x", "/tmp/x.db"] {
+            let err = bad.parse::<DatabaseUrl>().unwrap_err().to_string();
+            assert!(err.contains("use sqlite:PATH"), "{err}");
+        }
+    }
 }
