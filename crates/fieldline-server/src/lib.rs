@@ -1,7 +1,10 @@
-//! The campaign server: the versioned HTTP API under `/api/v1`, the dashboard pages, and the database
+//! The campaign server: the versioned HTTP API under `/api/v1` (the sync protocol of
+//! `fieldline_protocol` for devices, and what people use), the dashboard pages, and the storage
 //! behind them.
 
-mod routes;
+pub mod access;
+pub mod api;
+pub mod auth;
 pub mod secrets;
 pub mod storage;
 
@@ -27,16 +30,16 @@ pub enum ServeError {
 /// A server bound to its port, ready to serve.
 pub struct Server {
     listener: TcpListener,
-    database: Arc<dyn Storage>,
+    storage: Arc<dyn Storage>,
 }
 
 impl Server {
     /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]).
-    pub async fn bind(addr: SocketAddr, database: Arc<dyn Storage>) -> Result<Self, ServeError> {
+    pub async fn bind(addr: SocketAddr, storage: Arc<dyn Storage>) -> Result<Self, ServeError> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
-        Ok(Self { listener, database })
+        Ok(Self { listener, storage })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -50,7 +53,7 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let app = routes::router(self.database);
+        let app = api::router(self.storage);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;

@@ -1,0 +1,213 @@
+//! Who may see and change what: every permission rule of the API, in one place.
+//!
+//! - **admin**: everything on the server.
+//! - **manager**: everything in the campaigns their organization owns (every partner's devices
+//!   and submissions); in a campaign their organization only partners in, what a partner-admin
+//!   may do there.
+//! - **partner-admin**: their organization's own devices and submissions in the campaigns it
+//!   collects for (as owner or partner): read them, create enrollment codes for their
+//!   organization, revoke their devices.
+//! - **viewer**: reads what their organization may read (all of a campaign it owns, its own
+//!   devices and submissions in one it partners in), changes nothing.
+//!
+//! Whatever lies outside a person's reach answers 404, as if it did not exist, so that one
+//! partner cannot even learn of another's devices or of campaigns it does not work on; a viewer
+//! asking to change something within their reach is told 403.
+
+use crate::api::ApiError;
+use crate::storage::{Campaign, Device, Id, Role, User};
+
+/// How much of one campaign a person reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Every organization's devices and submissions.
+    All,
+    /// Only this organization's.
+    Organization(Id),
+}
+
+impl Reach {
+    /// Whether data of `organization_id` is within reach.
+    pub fn covers(&self, organization_id: &str) -> bool {
+        match self {
+            Reach::All => true,
+            Reach::Organization(own) => own == organization_id,
+        }
+    }
+
+    /// The organization listings are restricted to (`None`: all).
+    pub fn only(&self) -> Option<Id> {
+        match self {
+            Reach::All => None,
+            Reach::Organization(own) => Some(own.clone()),
+        }
+    }
+}
+
+/// A signed-in person's permissions.
+#[derive(Debug, Clone)]
+pub struct Access<'a> {
+    user: &'a User,
+}
+
+impl<'a> Access<'a> {
+    pub fn of(user: &'a User) -> Self {
+        Self { user }
+    }
+
+    /// What the person reaches of `campaign`; `None` means it is to them as if it did not exist.
+    pub fn campaign(&self, campaign: &Campaign) -> Option<Reach> {
+        let own = &self.user.organization_id;
+        if self.user.role == Role::Admin {
+            return Some(Reach::All);
+        }
+        if *own == campaign.owner_id {
+            return Some(match self.user.role {
+                Role::Admin | Role::Manager | Role::Viewer => Reach::All,
+                Role::PartnerAdmin => Reach::Organization(own.clone()),
+            });
+        }
+        campaign
+            .partner_ids
+            .contains(own)
+            .then(|| Reach::Organization(own.clone()))
+    }
+
+    /// The campaign's reach, or 404 for a campaign out of reach.
+    pub fn read(&self, campaign: Option<&Campaign>) -> Result<Reach, ApiError> {
+        campaign
+            .and_then(|c| self.campaign(c))
+            .ok_or_else(ApiError::no_campaign)
+    }
+
+    /// The reach for changing the campaign's devices (enrollment codes, revocations): 404 out
+    /// of reach, 403 for a viewer.
+    pub fn change_devices(&self, campaign: Option<&Campaign>) -> Result<Reach, ApiError> {
+        let reach = self.read(campaign)?;
+        match self.user.role {
+            Role::Viewer => Err(ApiError::forbidden(
+                "a viewer can read but not change anything; ask a partner-admin or manager",
+            )),
+            Role::Admin | Role::Manager | Role::PartnerAdmin => Ok(reach),
+        }
+    }
+
+    /// Whether a device is within `reach` in `campaign`; 404 otherwise.
+    pub fn device<'d>(
+        reach: &Reach,
+        campaign: &Campaign,
+        device: Option<&'d Device>,
+    ) -> Result<&'d Device, ApiError> {
+        device
+            .filter(|d| d.campaign_id == campaign.id && reach.covers(&d.organization_id))
+            .ok_or_else(|| ApiError::not_found("there is no such device in this campaign"))
+    }
+
+    /// The organization enrollment codes are made for: the one asked for (any collecting for
+    /// the campaign, within reach), else the person's own; 404 for one out of reach.
+    pub fn enrolling_organization(
+        &self,
+        reach: &Reach,
+        campaign: &Campaign,
+        asked: Option<&str>,
+    ) -> Result<Id, ApiError> {
+        let org = asked.unwrap_or(&self.user.organization_id);
+        let collects = campaign.owner_id == org || campaign.partner_ids.iter().any(|p| p == org);
+        if collects && reach.covers(org) {
+            Ok(org.to_string())
+        } else {
+            Err(ApiError::not_found(
+                "there is no such organization collecting for this campaign; name one with \
+                 organization_id",
+            ))
+        }
+    }
+
+    /// The campaign as this person may see it: other partners are left out unless they are
+    /// within reach.
+    pub fn visible_partners(reach: &Reach, campaign: &Campaign) -> Vec<Id> {
+        campaign
+            .partner_ids
+            .iter()
+            .filter(|p| reach.covers(p))
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(org: &str, role: Role) -> User {
+        User {
+            id: "u".into(),
+            organization_id: org.into(),
+            email: "x@example.org".into(),
+            role,
+            password_hash: String::new(),
+        }
+    }
+
+    fn campaign() -> Campaign {
+        Campaign {
+            id: "c".into(),
+            name: "KAP".into(),
+            owner_id: "owner".into(),
+            partner_ids: vec!["p1".into(), "p2".into()],
+        }
+    }
+
+    #[test]
+    fn reach_follows_role_and_organization() {
+        let c = campaign();
+        let reach = |org, role| Access::of(&user(org, role)).campaign(&c);
+        assert_eq!(reach("elsewhere", Role::Admin), Some(Reach::All));
+        assert_eq!(reach("owner", Role::Manager), Some(Reach::All));
+        assert_eq!(reach("owner", Role::Viewer), Some(Reach::All));
+        assert_eq!(
+            reach("owner", Role::PartnerAdmin),
+            Some(Reach::Organization("owner".into()))
+        );
+        assert_eq!(
+            reach("p1", Role::Manager),
+            Some(Reach::Organization("p1".into()))
+        );
+        assert_eq!(
+            reach("p2", Role::Viewer),
+            Some(Reach::Organization("p2".into()))
+        );
+        assert_eq!(reach("elsewhere", Role::Manager), None);
+        assert_eq!(
+            Access::visible_partners(&Reach::Organization("p1".into()), &c),
+            ["p1"]
+        );
+    }
+
+    #[test]
+    fn viewers_change_nothing_and_partners_enroll_only_their_own_devices() {
+        let c = campaign();
+        let viewer = user("owner", Role::Viewer);
+        assert_eq!(
+            Access::of(&viewer)
+                .change_devices(Some(&c))
+                .unwrap_err()
+                .status,
+            axum::http::StatusCode::FORBIDDEN
+        );
+        let partner = user("p1", Role::PartnerAdmin);
+        let access = Access::of(&partner);
+        let reach = access.change_devices(Some(&c)).unwrap();
+        assert_eq!(
+            access.enrolling_organization(&reach, &c, None).unwrap(),
+            "p1"
+        );
+        assert_eq!(
+            access
+                .enrolling_organization(&reach, &c, Some("p2"))
+                .unwrap_err()
+                .status,
+            axum::http::StatusCode::NOT_FOUND
+        );
+    }
+}
