@@ -55,7 +55,7 @@ pub fn run(args: FormArgs) -> Result<ExitCode> {
 
 /// Files in `FORM-media/` (ODK's convention: the form's name without extension, then
 /// `-media`) next to the form, if that folder exists.
-fn attachments(file: &Path) -> Result<Attachments> {
+pub(crate) fn attachments(file: &Path) -> Result<Attachments> {
     let mut out = Attachments::new();
     let stem = file.file_stem().unwrap_or_default().to_string_lossy();
     let full = file.file_name().unwrap_or_default().to_string_lossy();

@@ -1,5 +1,6 @@
 //! `fieldline`: one command for everything that is not the field app.
 
+mod admin;
 mod data_dir;
 mod form;
 mod serve;
@@ -22,6 +23,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Form tools: check an XLSForm, or replay answers through the form engine.
     Form(form::FormArgs),
+    /// Set up campaigns on the server's database: organizations, users, campaigns, rounds,
+    /// enrollment codes; list submissions.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -36,5 +40,6 @@ fn main() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
         Command::Form(args) => form::run(args),
+        Command::Admin(args) => admin::run(args),
     }
 }

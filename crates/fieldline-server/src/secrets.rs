@@ -48,7 +48,12 @@ pub fn new_token() -> String {
 
 /// What the storage keeps of a token: SHA-256, lowercase hex.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
+    sha256_hex(token.as_bytes())
+}
+
+/// SHA-256 of `bytes`, lowercase hex (how payloads, workbooks and attachments are named).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()

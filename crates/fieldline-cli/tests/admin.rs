@@ -1,0 +1,343 @@
+//! `fieldline admin` as a script uses it: a whole campaign set up on a fresh database, the
+//! mistakes people make refused with advice, and the submissions listed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use fieldline_server::secrets::{enrollment_code_hash, sha256_hex};
+use fieldline_server::storage::{open_storage, DatabaseUrl, Incoming, Outcome, PayloadEncoding};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn kap_form() -> &'static str {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/forms/fieldline/safe_migration_kap.xlsx"
+    )
+}
+
+fn bad_form() -> &'static str {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/forms/public/pyxform/bad_calc.xlsx"
+    )
+}
+
+struct Admin {
+    db: String,
+}
+
+impl Admin {
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with_password(args, PASSWORD)
+    }
+
+    fn run_with_password(&self, args: &[&str], password: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_fieldline"))
+            .arg("admin")
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env("FIELDLINE_PASSWORD", password)
+            .env_remove("FIELDLINE_DB")
+            .env("FIELDLINE_LOG", "warn")
+            .output()
+            .expect("the fieldline binary runs")
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "fieldline admin {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail; returns its standard error.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "fieldline admin {args:?} should have failed; it printed:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+}
+
+fn is_id(text: &str) -> bool {
+    uuid_like(text.trim())
+}
+
+fn uuid_like(text: &str) -> bool {
+    text.len() == 36 && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+#[test]
+fn a_whole_campaign_is_set_up_from_a_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("server.sqlite3");
+    let admin = Admin {
+        db: format!("sqlite:{}", db_path.display()),
+    };
+
+    // Organizations, and a name taken twice.
+    let owner = admin.ok(&["org", "create", "Owner NGO"]);
+    assert!(is_id(&owner), "{owner}");
+    let owner = owner.trim().to_owned();
+    let partner_a = admin.ok(&["org", "create", "Partner A"]).trim().to_owned();
+    admin.ok(&["org", "create", "Partner B"]);
+    admin.ok(&["org", "create", "Outsider"]);
+    let err = admin.fails(&["org", "create", "Partner A"]);
+    assert!(err.contains("already exists"), "{err}");
+
+    // Users: a good password, a short one, an unknown role, an unknown organization.
+    let user = admin.ok(&[
+        "user",
+        "create",
+        "--org",
+        "Owner NGO",
+        "--email",
+        "manager@example.org",
+        "--role",
+        "manager",
+    ]);
+    assert!(is_id(&user), "{user}");
+    let short = admin.run_with_password(
+        &[
+            "user",
+            "create",
+            "--org",
+            &partner_a,
+            "--email",
+            "lead@partner-a.org",
+            "--role",
+            "partner-admin",
+        ],
+        "short",
+    );
+    assert!(!short.status.success());
+    let err = String::from_utf8_lossy(&short.stderr);
+    assert!(err.contains("at least 10"), "{err}");
+    let err = admin.fails(&[
+        "user",
+        "create",
+        "--org",
+        &partner_a,
+        "--email",
+        "lead@partner-a.org",
+        "--role",
+        "boss",
+    ]);
+    assert!(err.contains("partner-admin"), "{err}");
+    let err = admin.fails(&[
+        "user",
+        "create",
+        "--org",
+        "Nobody",
+        "--email",
+        "x@example.org",
+        "--role",
+        "viewer",
+    ]);
+    assert!(
+        err.contains("Owner NGO") && err.contains("org create"),
+        "{err}"
+    );
+    let err = admin.fails(&[
+        "user",
+        "create",
+        "--org",
+        &owner,
+        "--email",
+        "MANAGER@example.org",
+        "--role",
+        "viewer",
+    ]);
+    assert!(err.contains("already exists"), "{err}");
+
+    // The campaign and its partners, by name and by id.
+    let campaign = admin.ok(&[
+        "campaign",
+        "create",
+        "--owner",
+        "Owner NGO",
+        "--name",
+        "Safe migration 2026",
+    ]);
+    assert!(is_id(&campaign), "{campaign}");
+    let campaign = campaign.trim().to_owned();
+    admin.ok(&[
+        "campaign",
+        "add-partner",
+        "--campaign",
+        "Safe migration 2026",
+        "--org",
+        "Partner A",
+    ]);
+    admin.ok(&[
+        "campaign",
+        "add-partner",
+        "--campaign",
+        &campaign,
+        "--org",
+        "Partner B",
+    ]);
+    let err = admin.fails(&[
+        "campaign",
+        "add-partner",
+        "--campaign",
+        "Safe migration 2099",
+        "--org",
+        "Partner B",
+    ]);
+    assert!(err.contains("Safe migration 2026"), "{err}");
+
+    // Rounds: a form that cannot be used, then the real one, then the same version again.
+    let out = admin.run(&[
+        "round",
+        "create",
+        "--campaign",
+        &campaign,
+        "--name",
+        "baseline",
+        "--form",
+        bad_form(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the form cannot be used"), "{err}");
+    assert!(err.contains("bad_calc.xlsx"), "{err}");
+    let baseline = admin.ok(&[
+        "round",
+        "create",
+        "--campaign",
+        &campaign,
+        "--name",
+        "baseline",
+        "--form",
+        kap_form(),
+    ]);
+    assert!(is_id(&baseline), "{baseline}");
+    let err = admin.fails(&[
+        "round",
+        "create",
+        "--campaign",
+        &campaign,
+        "--name",
+        "endline",
+        "--form",
+        kap_form(),
+    ]);
+    assert!(err.contains("version"), "{err}");
+
+    // Enrollment codes: three distinct ones for a partner, none for an outsider.
+    let codes = admin.ok(&[
+        "enroll-code",
+        "--campaign",
+        &campaign,
+        "--org",
+        "Partner A",
+        "--count",
+        "3",
+    ]);
+    let codes: Vec<&str> = codes.lines().collect();
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    let distinct: std::collections::HashSet<&&str> = codes.iter().collect();
+    assert_eq!(distinct.len(), 3, "{codes:?}");
+    for code in &codes {
+        assert_eq!(code.len(), 14, "{code}");
+        assert_eq!(code.matches('-').count(), 2, "{code}");
+    }
+    let err = admin.fails(&["enroll-code", "--campaign", &campaign, "--org", "Outsider"]);
+    assert!(err.contains("add-partner"), "{err}");
+
+    // A device enrolls with one of the codes and sends two interviews; the listing shows them.
+    let instance = submit_two(&db_path, codes[0]);
+    let listed = admin.ok(&["submissions", "--campaign", "Safe migration 2026", "--json"]);
+    let lines: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert_eq!(lines[0]["instance_id"], instance);
+    assert_eq!(lines[0]["sha256"], sha256_hex(br#"{"n":1}"#));
+    assert_eq!(lines[0]["round"], "baseline");
+    assert_eq!(lines[0]["org"], "Partner A");
+    assert_eq!(lines[0]["device"], "fieldline:test-device");
+    assert!(lines[0]["received_at"].as_str().unwrap().contains('T'));
+    let baseline_only = admin.ok(&[
+        "submissions",
+        "--campaign",
+        &campaign,
+        "--round",
+        "baseline",
+        "--json",
+    ]);
+    assert_eq!(baseline_only.lines().count(), 2);
+    let err = admin.fails(&[
+        "submissions",
+        "--campaign",
+        &campaign,
+        "--round",
+        "endline",
+        "--json",
+    ]);
+    assert!(err.contains("baseline"), "{err}");
+}
+
+/// Enrolls a device with `code` and stores two submissions; returns the first one's id.
+fn submit_two(db: &Path, code: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let storage = open_storage(&DatabaseUrl::Sqlite(db.to_owned()))
+            .await
+            .unwrap();
+        // Codes are typed by people: lowercase and without dashes is the same code.
+        let typed = code.replace('-', " ").to_lowercase();
+        let device = storage
+            .enroll(
+                &enrollment_code_hash(&typed),
+                "fieldline:test-device",
+                "Asha",
+                "token-hash",
+            )
+            .await
+            .unwrap();
+        let campaign = storage
+            .campaign(&device.campaign_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let round = storage.rounds(&campaign.id).await.unwrap().remove(0);
+        let items = (1..=2)
+            .map(|n| {
+                let payload = format!(r#"{{"n":{n}}}"#);
+                Incoming {
+                    device: device.id.clone(),
+                    instance_id: format!("uuid:0000000{n}-test"),
+                    device_seq: n,
+                    form_id: round.form_id.clone(),
+                    form_version: round.form_version.clone(),
+                    round_id: Some(round.id.clone()),
+                    sha256: sha256_hex(payload.as_bytes()),
+                    encoding: PayloadEncoding::Json,
+                    payload: payload.into_bytes(),
+                    attachments: "[]".into(),
+                    rejection: None,
+                }
+            })
+            .collect();
+        assert_eq!(
+            storage.store_submissions(items).await.unwrap(),
+            vec![Outcome::Accepted, Outcome::Accepted]
+        );
+        "uuid:00000001-test".to_owned()
+    })
+}
