@@ -10,7 +10,11 @@ use fieldline_protocol::{
 };
 use fieldline_server::storage::{Role, SubmissionFilter};
 
-async fn submit(world: &World, token: &str, items: Vec<fieldline_protocol::Envelope>) -> SubmitReply {
+async fn submit(
+    world: &World,
+    token: &str,
+    items: Vec<fieldline_protocol::Envelope>,
+) -> SubmitReply {
     let reply = world
         .server
         .client
@@ -50,7 +54,9 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
     let token = enrolled.device_token;
     let again = enroll(code, "fieldline:two").await.unwrap();
     assert_eq!(again.status(), 409);
-    let unknown = enroll("ZZZZ-ZZZZ-ZZZZ".into(), "fieldline:two").await.unwrap();
+    let unknown = enroll("ZZZZ-ZZZZ-ZZZZ".into(), "fieldline:two")
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
     let body: serde_json::Value = unknown.json().await.unwrap();
     assert_eq!(
@@ -79,10 +85,11 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
     assert_eq!(sha256_hex(&workbook), round.sha256);
     assert_eq!(workbook, kap_bytes());
     let next: RoundsPage = client
-        .get(world.server.url(&format!(
-            "/api/v1/device/rounds?after={}",
-            page.cursor
-        )))
+        .get(
+            world
+                .server
+                .url(&format!("/api/v1/device/rounds?after={}", page.cursor)),
+        )
         .bearer_auth(&token)
         .send()
         .await
@@ -109,9 +116,20 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
     bad_hash.sha256 = sha256_hex(b"something else");
     let mut unpublished = world.envelope("fieldline:one", "i-3", 3);
     unpublished.form_version = "1999".into();
-    let too_young =
-        world.envelope_with("fieldline:one", "i-4", 4, &[("/data/about/age", "12")], vec![]);
-    let no_age = world.envelope_with("fieldline:one", "i-5", 5, &[("/data/about/age", "")], vec![]);
+    let too_young = world.envelope_with(
+        "fieldline:one",
+        "i-4",
+        4,
+        &[("/data/about/age", "12")],
+        vec![],
+    );
+    let no_age = world.envelope_with(
+        "fieldline:one",
+        "i-5",
+        5,
+        &[("/data/about/age", "")],
+        vec![],
+    );
     let other_device = world.envelope("fieldline:someone-else", "i-6", 6);
     let reply = submit(
         &world,
@@ -138,7 +156,10 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
     assert!(reasons[2].contains("/data/about/age") && reasons[2].contains("Age must be 16 to 70"));
     assert!(reasons[3].contains("/data/about/age") && reasons[3].contains("required"));
     assert!(reasons[4].contains("fieldline:someone-else"));
-    assert_eq!(reply.status.contiguous_seq, 6, "set-aside items count as held");
+    assert_eq!(
+        reply.status.contiguous_seq, 6,
+        "set-aside items count as held"
+    );
 
     // An attachment not uploaded yet: retry, nothing stored.
     let photo = b"not really a jpeg, but bytes all the same".repeat(100);
@@ -149,11 +170,14 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
         size: photo.len() as i64,
         media_type: "image/jpeg".into(),
     };
-    let with_photo =
-        world.envelope_with("fieldline:one", "i-8", 8, &[], vec![attachment.clone()]);
+    let with_photo = world.envelope_with("fieldline:one", "i-8", 8, &[], vec![attachment.clone()]);
     let reply = submit(&world, &token, vec![with_photo.clone()]).await;
     assert_eq!(reply.results[0].outcome, Outcome::Retry);
-    assert!(reply.results[0].reason.as_ref().unwrap().contains(&photo_sha));
+    assert!(reply.results[0]
+        .reason
+        .as_ref()
+        .unwrap()
+        .contains(&photo_sha));
     // Seq 7 never arrived: the gap shows.
     assert_eq!(reply.status.contiguous_seq, 6);
 
@@ -218,7 +242,13 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
         photo.len().to_string().as_str()
     );
     assert_eq!(
-        world.server.storage.attachment(&photo_sha).await.unwrap().unwrap(),
+        world
+            .server
+            .storage
+            .attachment(&photo_sha)
+            .await
+            .unwrap()
+            .unwrap(),
         photo
     );
     let reply = submit(&world, &token, vec![with_photo]).await;
@@ -227,7 +257,12 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
     assert_eq!(reply.status.held, 7);
 
     // The gap filled.
-    let reply = submit(&world, &token, vec![world.envelope("fieldline:one", "i-7", 7)]).await;
+    let reply = submit(
+        &world,
+        &token,
+        vec![world.envelope("fieldline:one", "i-7", 7)],
+    )
+    .await;
     assert_eq!(reply.results[0].outcome, Outcome::Accepted);
     let status: fieldline_protocol::DeviceStatus = client
         .get(world.server.url("/api/v1/device/status"))
@@ -295,10 +330,11 @@ async fn bodies_travel_gzipped_both_ways_and_bombs_are_refused() {
 
     // And a body too large on the wire.
     let reply = client
-        .patch(world.server.url(&format!(
-            "/api/v1/device/attachments/{}",
-            sha256_hex(b"x")
-        )))
+        .patch(
+            world
+                .server
+                .url(&format!("/api/v1/device/attachments/{}", sha256_hex(b"x"))),
+        )
         .bearer_auth(&token)
         .header("upload-offset", "0")
         .body(vec![0u8; MAX_REQUEST_BYTES + 1])

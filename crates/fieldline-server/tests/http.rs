@@ -77,6 +77,7 @@ async fn pages_carry_security_headers_and_the_dashboard_loads_its_script() {
     let headers = page.headers().clone();
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["cache-control"], "no-store");
     assert!(headers["content-security-policy"]
         .to_str()
         .unwrap()

@@ -405,7 +405,10 @@ pub async fn attachment_append(
         ApiError::bad_request("send Upload-Offset: the number of bytes the server holds")
     })?;
     let storage = &state.storage;
-    let (held, complete) = storage.attachment_offset(&sha256).await?.unwrap_or((0, false));
+    let (held, complete) = storage
+        .attachment_offset(&sha256)
+        .await?
+        .unwrap_or((0, false));
     let wrong_offset = |held: i64, complete: bool| {
         let mut error = ApiError::new(
             StatusCode::CONFLICT,
@@ -442,13 +445,19 @@ pub async fn attachment_append(
             "these bytes do not hash to the attachment's SHA-256; they were discarded: send the \
              file's bytes from the offset the server holds",
         )
-        .with_header(UPLOAD_OFFSET.parse().expect("a header name"), HeaderValue::from(held)));
+        .with_header(
+            UPLOAD_OFFSET.parse().expect("a header name"),
+            HeaderValue::from(held),
+        ));
     }
     let length = match storage.append_attachment(&sha256, offset, &chunk).await {
         Ok(length) => length,
         Err(crate::storage::StorageError::Conflict(_)) => {
             // Another upload of the same file got there first.
-            let (held, complete) = storage.attachment_offset(&sha256).await?.unwrap_or((0, false));
+            let (held, complete) = storage
+                .attachment_offset(&sha256)
+                .await?
+                .unwrap_or((0, false));
             return Err(wrong_offset(held, complete));
         }
         Err(e) => return Err(e.into()),

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::handler::Handler;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use fieldline_form::instance::Plan;
@@ -98,7 +98,11 @@ fn table() -> Vec<Route> {
             device::attachment_append,
         ),
         route(Method::GET, "/api/v1/campaigns", people::campaigns),
-        route(Method::GET, "/api/v1/campaigns/{campaign}", people::campaign),
+        route(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}",
+            people::campaign,
+        ),
         route(
             Method::GET,
             "/api/v1/campaigns/{campaign}/submissions",
@@ -200,10 +204,8 @@ impl ApiError {
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, message).with_header(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer"),
-        )
+        Self::new(StatusCode::UNAUTHORIZED, message)
+            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
     }
 
     pub fn no_campaign() -> Self {
@@ -260,9 +262,11 @@ where
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         let bytes = bytes_of(req, state).await?;
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| ApiError::bad_request(format!("the request body is not what this endpoint takes: {e}")))
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the request body is not what this endpoint takes: {e}"
+            ))
+        })
     }
 }
 
@@ -287,7 +291,10 @@ pub async fn bytes_of<S: Send + Sync>(
             } else {
                 ApiError::new(
                     status,
-                    format!("the request body could not be read: {}", rejection.body_text()),
+                    format!(
+                        "the request body could not be read: {}",
+                        rejection.body_text()
+                    ),
                 )
             }
         })

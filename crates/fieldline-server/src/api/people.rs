@@ -52,7 +52,11 @@ impl From<Round> for RoundView {
     }
 }
 
-async fn view(state: &AppState, campaign: &Campaign, reach: &Reach) -> Result<CampaignView, ApiError> {
+async fn view(
+    state: &AppState,
+    campaign: &Campaign,
+    reach: &Reach,
+) -> Result<CampaignView, ApiError> {
     let rounds = state.storage.rounds(&campaign.id).await?;
     Ok(CampaignView {
         id: campaign.id.clone(),
@@ -166,7 +170,11 @@ pub async fn revoke_device(
     let reach = Access::of(&user).change_devices(campaign.as_ref())?;
     let campaign = campaign.ok_or_else(ApiError::no_campaign)?;
     let devices = state.storage.devices(&id).await?;
-    let device = Access::device(&reach, &campaign, devices.iter().find(|d| d.id == device_id))?;
+    let device = Access::device(
+        &reach,
+        &campaign,
+        devices.iter().find(|d| d.id == device_id),
+    )?;
     state.storage.revoke_device(&device.id).await?;
     tracing::info!(device = %device.id, by = %user.id, "device revoked");
     Ok(StatusCode::NO_CONTENT)

@@ -96,14 +96,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub async fn world() -> World {
     let server = start().await;
     let s = &server.storage;
-    let owner = s.create_organization("Safe Migration Network").await.unwrap();
+    let owner = s
+        .create_organization("Safe Migration Network")
+        .await
+        .unwrap();
     let partner = s.create_organization("Koshi Women's Group").await.unwrap();
     let foreign = s.create_organization("Madhesh Youth Club").await.unwrap();
     let other_owner = s.create_organization("Another Campaigner").await.unwrap();
     let campaign = s.create_campaign(&owner.id, "KAP 2026").await.unwrap();
     s.add_partner(&campaign.id, &partner.id).await.unwrap();
     s.add_partner(&campaign.id, &foreign.id).await.unwrap();
-    let other_campaign = s.create_campaign(&other_owner.id, "Elsewhere").await.unwrap();
+    let other_campaign = s
+        .create_campaign(&other_owner.id, "Elsewhere")
+        .await
+        .unwrap();
     let bytes = kap_bytes();
     let form = Form::from_xlsform(&bytes, &Attachments::new()).unwrap();
     let form_id = form.settings.form_id.clone();
