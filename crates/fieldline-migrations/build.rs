@@ -3,10 +3,17 @@
 
 use std::{env, fmt::Write as _, fs, path::Path};
 
-const DATABASES: &[(&str, &str)] = &[("device", "DEVICE"), ("server-sqlite", "SERVER_SQLITE")];
+const DATABASES: &[(&str, &str)] = &[
+    ("device", "DEVICE"),
+    ("server-sqlite", "SERVER_SQLITE"),
+    ("server-postgres", "SERVER_POSTGRES"),
+];
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    // Read at run time, not compiled in: a build script built for one checkout can be reused by
+    // another sharing its target directory.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("../../migrations");
     let mut out = String::new();
     for (folder, constant) in DATABASES {
         let dir = root.join(folder);

@@ -1,5 +1,7 @@
-//! The schema of every Fieldline SQLite database, as SQL files under `migrations/`, and the runner
-//! that brings a database up to date.
+//! The schema of every Fieldline database, as SQL files under `migrations/`, and the runner that
+//! brings a SQLite database up to date. The server's PostgreSQL migrations (`SERVER_POSTGRES`) are
+//! compiled in here too, as plain text; the server runs them with its own PostgreSQL driver, by the
+//! same rules and with the same [`MigrationError`] wording, so the device's tree never carries one.
 //!
 //! Each migration runs in one transaction together with the row that records it, so a crash can never
 //! leave a migration applied but unrecorded (or the reverse). A database remembers a checksum of every
@@ -20,7 +22,8 @@ pub struct Migration {
 }
 
 impl Migration {
-    fn checksum(&self) -> String {
+    /// Lowercase hex SHA-256 of the SQL, as a database records it.
+    pub fn checksum(&self) -> String {
         Sha256::digest(self.sql.as_bytes())
             .iter()
             .map(|byte| format!("{byte:02x}"))
@@ -282,6 +285,18 @@ mod tests {
             .unwrap();
         assert_eq!((mode.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
         assert_eq!(tables(&conn), ["a", "b", "schema_migration"]);
+    }
+
+    #[test]
+    fn postgres_migrations_are_compiled_in_without_touching_the_sqlite_sets() {
+        assert!(!SERVER_POSTGRES.is_empty());
+        assert!(SERVER_POSTGRES[0]
+            .sql
+            .contains("CREATE TABLE server_instance"));
+        for (index, migration) in SERVER_POSTGRES.iter().enumerate() {
+            assert_eq!(migration.version as usize, index + 1);
+            assert_eq!(migration.checksum().len(), 64);
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! after its submissions are durable. Secrets (passwords, session and device tokens, enrollment
 //! codes) are stored only as hashes computed by the caller; this layer never sees them in clear.
 
+pub mod postgres;
 mod sqlite;
 
 use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 pub use fieldline_protocol::{Outcome, PayloadEncoding, Role};
+pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
 /// Where the server keeps its data, as given to `--db`.
@@ -21,17 +23,25 @@ pub use sqlite::SqliteStorage;
 pub enum DatabaseUrl {
     /// `sqlite:PATH`: the embedded database in one file (created with its directory if needed).
     Sqlite(PathBuf),
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or `postgresql://`), as libpq reads it.
+    Postgres(String),
 }
 
 /// A `--db` value no backend understands.
 #[derive(Debug, thiserror::Error)]
-#[error("unsupported database URL {0:?}: use sqlite:PATH (for example sqlite:/var/lib/fieldline/server.sqlite3)")]
+#[error("unsupported database URL {0:?}: use sqlite:PATH (for example sqlite:/var/lib/fieldline/server.sqlite3) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (postgresql:// too)")]
 pub struct UnsupportedUrl(pub String);
 
 impl FromStr for DatabaseUrl {
     type Err = UnsupportedUrl;
 
     fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return match url.parse::<tokio_postgres::Config>() {
+                Ok(_) => Ok(Self::Postgres(url.to_owned())),
+                Err(_) => Err(UnsupportedUrl(postgres::redacted(url))),
+            };
+        }
         match url.strip_prefix("sqlite:") {
             Some(path) if !path.trim_start_matches("//").is_empty() => {
                 Ok(Self::Sqlite(PathBuf::from(path.trim_start_matches("//"))))
@@ -45,6 +55,7 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            Self::Postgres(url) => f.write_str(&postgres::redacted(url)),
         }
     }
 }
@@ -53,6 +64,7 @@ impl fmt::Display for DatabaseUrl {
 pub async fn open_storage(url: &DatabaseUrl) -> Result<Arc<dyn Storage>, StorageError> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStorage::open(path).await?)),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(PostgresStorage::open(url).await?)),
     }
 }
 
@@ -341,9 +353,37 @@ mod tests {
             DatabaseUrl::Sqlite("/tmp/x.db".into()).to_string(),
             "sqlite:/tmp/x.db"
         );
-        for bad in ["sqlite:", "sqlite://", "mysql://x", "/tmp/x.db"] {
+        for bad in [
+            "sqlite:",
+            "sqlite://",
+            "mysql://x",
+            "/tmp/x.db",
+            "postgres://u:secret@host:notaport/db",
+        ] {
             let err = bad.parse::<DatabaseUrl>().unwrap_err().to_string();
             assert!(err.contains("use sqlite:PATH"), "{err}");
+            assert!(err.contains("or postgres://USER:PASSWORD@HOST"), "{err}");
+            assert!(!err.contains("secret"), "{err}");
         }
+    }
+
+    #[test]
+    fn parses_postgres_urls_and_shows_them_without_the_password() {
+        for url in [
+            "postgres://fieldline@127.0.0.1:5432/fieldline?sslmode=disable",
+            "postgresql://fieldline:s3cret@db.internal/fieldline",
+        ] {
+            assert_eq!(
+                url.parse::<DatabaseUrl>().unwrap(),
+                DatabaseUrl::Postgres(url.to_owned())
+            );
+        }
+        let url: DatabaseUrl = "postgresql://fieldline:s3cret@db.internal/fieldline"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgresql://fieldline:***@db.internal/fieldline"
+        );
     }
 }
