@@ -8,7 +8,7 @@ use fieldline_server::{open_storage, DatabaseUrl, Server};
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Database URL: sqlite:PATH. Default: sqlite:DATA_DIR/server.sqlite3
+    /// Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE. Default: sqlite:DATA_DIR/server.sqlite3
     #[arg(long, env = "FIELDLINE_DB")]
     db: Option<String>,
     /// Address to listen on; port 0 picks a free port and prints it.
