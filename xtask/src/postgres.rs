@@ -21,7 +21,9 @@ use crate::process::{done, step};
 /// The variable the storage tests read the server's URL from.
 pub const URL_VAR: &str = "FIELDLINE_TEST_POSTGRES_URL";
 
-/// Directories are `/tmp/fieldline-pg-<pid of the xtask that made it>`.
+/// Directories are `/tmp/fieldline-pg-<pid of the xtask that made it>`: /tmp itself, not
+/// $TMPDIR, which may be a directory the `postgres` user cannot enter.
+const PARENT: &str = "/tmp";
 const DIR_PREFIX: &str = "fieldline-pg-";
 
 /// The superuser the cluster is made with, and the database the tests start from.
@@ -42,7 +44,7 @@ impl TestCluster {
         let bin = bin_dir()?;
         remove_stale(&bin);
         let run_as = crate::setup::is_root().then_some("postgres");
-        let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
+        let dir = Path::new(PARENT).join(format!("{DIR_PREFIX}{}", std::process::id()));
         if dir.exists() {
             fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
         }
@@ -219,7 +221,7 @@ fn stop(bin: &Path, data: &Path, run_as: Option<&str>, cwd: &Path) {
 
 /// Stops and removes clusters left by runs that were killed before they could.
 fn remove_stale(bin: &Path) {
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+    let Ok(entries) = fs::read_dir(PARENT) else {
         return;
     };
     for entry in entries.flatten() {
@@ -237,7 +239,7 @@ fn remove_stale(bin: &Path) {
         let dir = entry.path();
         println!("    removing {} left by an earlier run", dir.display());
         let run_as = crate::setup::is_root().then_some("postgres");
-        stop(bin, &dir.join("data"), run_as, &std::env::temp_dir());
+        stop(bin, &dir.join("data"), run_as, Path::new(PARENT));
         let _ = fs::remove_dir_all(&dir);
     }
 }
