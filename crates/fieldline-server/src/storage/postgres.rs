@@ -12,7 +12,7 @@
 //! The schema is `migrations/server-postgres/`, applied by [`migrate`] under an advisory lock with
 //! the same rules and wording as the SQLite runner in `fieldline-migrations`.
 
-use std::{future::Future, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -339,19 +339,16 @@ fn unknown_device_or_round(err: tokio_postgres::Error, item: &Incoming) -> Fail 
     }
 }
 
-/// Decides what one item is and stores it accordingly, its instance id locked by the caller.
+/// Decides what one item is and stores it accordingly, its instance id locked by the caller;
+/// `held` maps the batch's instance ids to the SHA-256 stored for them, this item's included
+/// once it is stored.
 async fn store_one(
     tx: &deadpool_postgres::Transaction<'_>,
     item: &Incoming,
+    held: &mut HashMap<String, String>,
 ) -> Result<Outcome, Fail> {
-    let held_query = tx
-        .prepare_cached("SELECT sha256 FROM submission WHERE instance_id = $1")
-        .await?;
-    let held: Option<String> = match tx.query_opt(&held_query, &[&item.instance_id]).await? {
-        Some(row) => Some(row.try_get(0)?),
-        None => None,
-    };
-    if held.as_deref() == Some(item.sha256.as_str()) {
+    let held_sha = held.get(&item.instance_id).cloned();
+    if held_sha.as_deref() == Some(item.sha256.as_str()) {
         return Ok(Outcome::Duplicate);
     }
     let rejection = match (&item.rejection, &item.round_id) {
@@ -366,8 +363,8 @@ async fn store_one(
         set_aside_item(tx, item, "rejected", &reason).await?;
         return Ok(Outcome::Rejected);
     }
-    if let Some(held) = held {
-        set_aside_item(tx, item, "conflict", &conflict_reason(&held)).await?;
+    if let Some(held_sha) = held_sha {
+        set_aside_item(tx, item, "conflict", &conflict_reason(&held_sha)).await?;
         return Ok(Outcome::Conflict);
     }
     let insert = tx
@@ -394,6 +391,7 @@ async fn store_one(
     )
     .await
     .map_err(|err| unknown_device_or_round(err, item))?;
+    held.insert(item.instance_id.clone(), item.sha256.clone());
     Ok(Outcome::Accepted)
 }
 
@@ -1227,9 +1225,18 @@ impl Storage for PostgresStorage {
                 .await?;
             tx.execute(&lock, &[&INSTANCE_LOCK_CLASS, instance_ids])
                 .await?;
+            let held_query = tx
+                .prepare_cached(
+                    "SELECT instance_id, sha256 FROM submission WHERE instance_id = ANY($1)",
+                )
+                .await?;
+            let mut held = HashMap::new();
+            for row in tx.query(&held_query, &[instance_ids]).await? {
+                held.insert(row.try_get(0)?, row.try_get(1)?);
+            }
             let mut outcomes = Vec::with_capacity(items.len());
             for item in items {
-                outcomes.push(store_one(&tx, item).await?);
+                outcomes.push(store_one(&tx, item, &mut held).await?);
             }
             tx.commit().await?;
             Ok(outcomes)
