@@ -512,3 +512,62 @@ async fn racing_appends_enrollments_and_publications_keep_their_rules() {
     drop(storage);
     db.drop().await;
 }
+
+/// The schema itself refuses to change a published round or a stored submission, whoever asks.
+#[tokio::test]
+async fn published_rounds_and_stored_submissions_never_change() {
+    let db = TestDatabase::create("immutable").await;
+    let storage = PostgresStorage::open(&db.url()).await.unwrap();
+    let (round_id, devices) = campaign_with_devices(&storage, 1).await;
+    let payload = r#"{"a":1}"#;
+    let stored = storage
+        .store_submissions(vec![Incoming {
+            device: devices[0].clone(),
+            instance_id: "uuid:kept".into(),
+            device_seq: 1,
+            form_id: "kap".into(),
+            form_version: "1".into(),
+            round_id: Some(round_id),
+            sha256: token_hash(payload),
+            encoding: PayloadEncoding::Json,
+            payload: payload.as_bytes().to_vec(),
+            attachments: "[]".into(),
+            rejection: None,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(stored, [Outcome::Accepted]);
+
+    let client = db.client().await;
+    for (sql, message) in [
+        (
+            "UPDATE round SET title = 'changed'",
+            "a published round never changes",
+        ),
+        (
+            "UPDATE submission SET payload = 'changed'",
+            "a stored submission never changes",
+        ),
+        (
+            "DELETE FROM submission",
+            "a stored submission is never deleted",
+        ),
+        (
+            "TRUNCATE submission",
+            "a stored submission is never deleted",
+        ),
+    ] {
+        let err = client.batch_execute(sql).await.unwrap_err();
+        let text = err.as_db_error().map(|db| db.message().to_owned());
+        assert!(
+            text.as_deref().is_some_and(|text| text.contains(message)),
+            "{sql}: {err:?}"
+        );
+    }
+    assert_eq!(
+        storage.submission_payload("uuid:kept").await.unwrap(),
+        Some(payload.as_bytes().to_vec())
+    );
+    drop((storage, client));
+    db.drop().await;
+}
