@@ -322,28 +322,20 @@ fn sync(store: DeviceStore, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `status --json`: exactly these keys. `rejected` counts rejections and conflicts together:
-/// neither will be sent again, so drafts aside, finalized = pending + sent + rejected.
-#[derive(Serialize)]
-struct StatusJson {
-    drafts: i64,
-    finalized: i64,
-    pending: i64,
-    sent: i64,
-    rejected: i64,
-}
-
 fn status(store: &DeviceStore, json: bool) -> Result<ExitCode> {
     let c = store.sync_counts()?;
     if json {
-        let out = StatusJson {
-            drafts: c.drafts,
-            finalized: c.finalized,
-            pending: c.pending,
-            sent: c.sent,
-            rejected: c.rejected + c.conflict,
-        };
-        println!("{}", serde_json::to_string(&out)?);
+        // Exactly these keys, in this order, spaced as the issue writes them. `rejected`
+        // counts rejections and conflicts together: neither will be sent again, so
+        // finalized = pending + sent + rejected.
+        println!(
+            "{{\"drafts\": {}, \"finalized\": {}, \"pending\": {}, \"sent\": {}, \"rejected\": {}}}",
+            c.drafts,
+            c.finalized,
+            c.pending,
+            c.sent,
+            c.rejected + c.conflict
+        );
     } else {
         let enrollment = store.enrollment()?;
         match enrollment {

@@ -165,7 +165,7 @@ fn a_headless_device_enrolls_pulls_fills_and_syncs_with_the_hashes_the_server_re
     let status = run_ok(&["status", "--json"]);
     assert_eq!(
         status.trim(),
-        r#"{"drafts":0,"finalized":0,"pending":0,"sent":0,"rejected":0}"#
+        r#"{"drafts": 0, "finalized": 0, "pending": 0, "sent": 0, "rejected": 0}"#
     );
     run_ok(&[
         "enroll",
@@ -237,7 +237,7 @@ fn a_headless_device_enrolls_pulls_fills_and_syncs_with_the_hashes_the_server_re
 
     assert_eq!(
         run_ok(&["status", "--json"]).trim(),
-        r#"{"drafts":1,"finalized":3,"pending":3,"sent":0,"rejected":0}"#
+        r#"{"drafts": 1, "finalized": 3, "pending": 3, "sent": 0, "rejected": 0}"#
     );
     let pending = json_lines(&run_ok(&["outbox", "--json"]));
     assert!(pending.iter().all(|l| l["state"] == "pending"));
@@ -250,7 +250,7 @@ fn a_headless_device_enrolls_pulls_fills_and_syncs_with_the_hashes_the_server_re
     assert!(synced["batch_bytes"].as_u64().unwrap() > 0);
     assert_eq!(
         run_ok(&["status", "--json"]).trim(),
-        r#"{"drafts":1,"finalized":3,"pending":0,"sent":3,"rejected":0}"#
+        r#"{"drafts": 1, "finalized": 3, "pending": 0, "sent": 3, "rejected": 0}"#
     );
 
     let outbox = json_lines(&run_ok(&["outbox", "--json"]));

@@ -403,6 +403,20 @@ impl SyncClient {
         chunk: &[u8],
         last: bool,
     ) -> Result<Held, SyncError> {
+        self.patch(sha256, offset, chunk, last)
+            .await
+            .map(|(held, _)| held)
+    }
+
+    /// A chunk upload: what the server holds afterwards, and whether it took the chunk (false:
+    /// a wrong offset, answered with the right one).
+    async fn patch(
+        &self,
+        sha256: &str,
+        offset: u64,
+        chunk: &[u8],
+        last: bool,
+    ) -> Result<(Held, bool), SyncError> {
         let what = "the attachment upload";
         let mut request = self
             .authorized(Method::PATCH, &format!("/device/attachments/{sha256}"))?
@@ -417,10 +431,10 @@ impl SyncClient {
         if response.status() == StatusCode::CONFLICT
             && response.headers().contains_key(UPLOAD_OFFSET)
         {
-            return held_of(what, &response);
+            return Ok((held_of(what, &response)?, false));
         }
         let response = check_status(what, response).await?;
-        held_of(what, &response)
+        Ok((held_of(what, &response)?, true))
     }
 
     /// Uploads a file by its hash, from where the server's copy ends, in chunks of
@@ -435,9 +449,18 @@ impl SyncClient {
     ) -> Result<u64, SyncError> {
         let what = "the attachment upload";
         let len = bytes.len() as u64;
-        let mut held = self.attachment_offset(sha256).await?;
         let mut sent = 0u64;
         let mut failures = 0u32;
+        // A lost answer to the first check costs nothing: a chunk at a wrong offset is answered
+        // with the right one.
+        let mut held = match self.attachment_offset(sha256).await {
+            Ok(held) => held,
+            Err(e) if e.is_transient() => {
+                failures += 1;
+                Held::Partial(0)
+            }
+            Err(e) => return Err(e),
+        };
         loop {
             let offset = match held {
                 Held::Complete => return Ok(sent),
@@ -455,7 +478,7 @@ impl SyncClient {
             };
             let end = (offset + self.config.chunk_bytes.max(1) as u64).min(len);
             match self
-                .patch_attachment(
+                .patch(
                     sha256,
                     offset,
                     &bytes[offset as usize..end as usize],
@@ -463,12 +486,12 @@ impl SyncClient {
                 )
                 .await
             {
-                Ok(now) => {
+                Ok((now, taken)) => {
                     let reached = match now {
                         Held::Complete => len,
                         Held::Partial(n) => n,
                     };
-                    if reached > offset {
+                    if taken && reached > offset {
                         sent += reached - offset;
                         on_bytes(reached - offset);
                         failures = 0;

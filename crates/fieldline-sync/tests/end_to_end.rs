@@ -524,3 +524,146 @@ async fn the_sync_loop_waits_for_the_server_and_syncs_when_it_answers() {
     drop(sync);
     second.shutdown().await;
 }
+
+/// A TCP proxy in front of the server that lets requests through but, while `cut` is above
+/// zero, drops a connection as soon as the server's answer starts (and counts `cut` down): the
+/// server has done the work, the device never hears of it.
+async fn cutting_proxy(
+    upstream: SocketAddr,
+    cut: Arc<std::sync::atomic::AtomicUsize>,
+) -> SocketAddr {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let cut = cut.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let upstream_copy = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                });
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    match server_read.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            let dropped = cut
+                                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                                    n.checked_sub(1)
+                                })
+                                .is_ok();
+                            if dropped {
+                                break;
+                            }
+                            if client_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                upstream_copy.abort();
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_the_servers_commit_leaves_the_items_queued_and_they_come_back_as_duplicates(
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let (server, campaign) = server_with_campaign(dir.path()).await;
+    let cut = Arc::new(AtomicUsize::new(0));
+    let proxy = cutting_proxy(server.addr, cut.clone()).await;
+    let store = device(&dir.path().join("device"));
+    let mut client = SyncClient::new(&format!("http://{proxy}"), None).unwrap();
+    let code = code(&server.storage, &campaign).await;
+    client.enroll_device(&store, &code, None).await.unwrap();
+    client.pull(&store).await.unwrap();
+    let mut filled: Vec<_> = (11..14)
+        .map(|ward| fill(&store, "baseline", &kap_answers(ward)))
+        .collect();
+    filled.sort();
+
+    cut.store(1, Ordering::SeqCst);
+    let err = client.push(&store, |_| {}).await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    // The server holds them; the device, never told, still has them queued.
+    assert_eq!(server_holdings(&server.storage, &campaign).await, filled);
+    let counts = store.lock().unwrap().sync_counts().unwrap();
+    assert_eq!((counts.pending, counts.sent), (3, 0));
+
+    assert_eq!(cut.load(Ordering::SeqCst), 0);
+    let report = client.push(&store, |_| {}).await.unwrap();
+    assert_eq!(report.results.duplicate, 3, "{report:?}");
+    assert_eq!(report.results.conflict, 0);
+    assert_eq!(server_holdings(&server.storage, &campaign).await, filled);
+    let counts = store.lock().unwrap().sync_counts().unwrap();
+    assert_eq!((counts.pending, counts.sent, counts.conflict), (0, 3, 0));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_attachment_upload_broken_mid_push_resumes_from_the_servers_offset() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let (server, campaign) = server_with_campaign(dir.path()).await;
+    publish(
+        &server.storage,
+        &campaign.id,
+        "notice boards",
+        "notice_board.xlsx",
+        &photo_form(),
+    )
+    .await;
+    let cut = Arc::new(AtomicUsize::new(0));
+    let proxy = cutting_proxy(server.addr, cut.clone()).await;
+    let store = device(&dir.path().join("device"));
+    let mut client = SyncClient::new(&format!("http://{proxy}"), None).unwrap();
+    let code = code(&server.storage, &campaign).await;
+    client.enroll_device(&store, &code, None).await.unwrap();
+    client.pull(&store).await.unwrap();
+    let photo: Vec<u8> = (0..(600 * 1024u32))
+        .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
+        .collect();
+    {
+        let mut s = store.lock().unwrap();
+        let round = s
+            .rounds()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.name == "notice boards")
+            .unwrap();
+        let id = s.start_round_draft(&round.round_id, NEPAL).unwrap();
+        s.attach_file(&id, "photo", "IMG_0043.jpg", &photo).unwrap();
+        assert!(matches!(
+            s.finalize(&id, None).unwrap(),
+            FinalizeOutcome::Finalized { .. }
+        ));
+    }
+    let sha = fieldline_device_store::payload::sha256_hex(&photo);
+
+    // The first check and the answer to the first chunk are lost: the chunk is on the server,
+    // the device does not know; it asks where the server stands and sends only the rest.
+    cut.store(2, Ordering::SeqCst);
+    let report = client.push(&store, |_| {}).await.unwrap();
+    assert_eq!(cut.load(Ordering::SeqCst), 0);
+    let chunk = fieldline_sync::ATTACHMENT_CHUNK_BYTES as u64;
+    assert_eq!(report.attachment_bytes, photo.len() as u64 - chunk);
+    assert_eq!(report.results.accepted, 1, "{report:?}");
+    assert_eq!(
+        server.storage.attachment(&sha).await.unwrap().unwrap(),
+        photo
+    );
+    server.shutdown().await;
+}
