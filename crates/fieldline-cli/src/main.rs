@@ -1,7 +1,9 @@
 //! `fieldline`: one command for everything that is not the field app.
 
 mod admin;
+mod answers;
 mod data_dir;
+mod device;
 mod form;
 mod serve;
 
@@ -26,6 +28,8 @@ enum Command {
     /// Set up campaigns on the server's database: organizations, users, campaigns, rounds,
     /// enrollment codes; list submissions.
     Admin(admin::AdminArgs),
+    /// A headless field device: enroll, pull forms, fill interviews from answer files, sync.
+    Device(device::DeviceArgs),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -41,5 +45,6 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
         Command::Form(args) => form::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Device(args) => device::run(args),
     }
 }
