@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use fieldline_app_api::{
-    attach_header, Action, AppError, AttachedFile, DeviceProfile, DraftCard, DraftView, Finalized,
-    FormCard, HomeView, Imported, MediaInfo, MediaUpload, OutboxCard, SendState,
+    attach_header, Action, AppError, AttachedFile, CampaignView, DeviceProfile, DraftCard,
+    DraftView, Finalized, FormCard, HomeView, Imported, MediaInfo, MediaUpload, OutboxCard,
+    SendState, SyncPhase, SyncView,
 };
 use fieldline_device_store::{
     AuditEvent, DeviceStore, FinalizeOutcome, MediaFile, StoreError, SyncState,
@@ -19,13 +20,7 @@ fn with_store<T>(
     state: &State<'_, AppState>,
     action: impl FnOnce(&mut DeviceStore) -> Result<T, StoreError>,
 ) -> Result<T, AppError> {
-    let mut store = state
-        .store
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    action(&mut store).map_err(|err| AppError {
-        message: err.to_string(),
-    })
+    action(&mut lock(&state.store)).map_err(app_error)
 }
 
 fn to_api(profile: fieldline_device_store::DeviceProfile) -> DeviceProfile {
@@ -71,12 +66,19 @@ pub fn set_username(state: State<'_, AppState>, name: String) -> Result<DevicePr
     })
 }
 
-/// The home screen: this device, its forms with their counts, and any problem met at start.
+/// The home screen: this device, its campaign, its forms with their counts, and any problem met
+/// at start.
 #[tauri::command]
 pub fn home(state: State<'_, AppState>) -> Result<HomeView, AppError> {
     let notices = state.notices.clone();
     with_store(&state, |store| {
+        let campaign = store.enrollment()?.map(|e| CampaignView {
+            campaign: e.campaign.name,
+            organization: e.organization.name,
+            server_url: e.server_url,
+        });
         Ok(HomeView {
+            campaign,
             profile: to_api(store.profile()?),
             forms: form_cards(store)?,
             notices,
@@ -378,5 +380,80 @@ mod tests {
         );
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%E0%A4"), None);
+    }
+}
+
+/// Joins a campaign with a one-time code, then syncs at once (the campaign's forms arrive).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn enroll(
+    state: State<'_, AppState>,
+    server_url: String,
+    code: String,
+) -> Result<CampaignView, AppError> {
+    let server_url = match server_url.trim() {
+        "" => {
+            let remembered = lock(&state.store).profile().map_err(app_error)?.server_url;
+            remembered.ok_or_else(|| AppError {
+                message: "Type the campaign server's address your coordinator gave you.".into(),
+            })?
+        }
+        typed => typed.to_owned(),
+    };
+    let mut client = fieldline_sync::SyncClient::new(&server_url, None).map_err(sync_error)?;
+    let enrolled = client
+        .enroll_device(&state.store, &code, None)
+        .await
+        .map_err(sync_error)?;
+    state.sync.sync_now();
+    Ok(CampaignView {
+        campaign: enrolled.campaign.name,
+        organization: enrolled.organization.name,
+        server_url,
+    })
+}
+
+/// Syncs now instead of at the next planned attempt.
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) {
+    state.sync.sync_now();
+}
+
+/// What sync is doing, for the outbox screen.
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> SyncView {
+    let status = state.sync.status();
+    SyncView {
+        phase: match status.phase {
+            fieldline_sync::Phase::NotEnrolled => SyncPhase::NotEnrolled,
+            fieldline_sync::Phase::Probing => SyncPhase::Probing,
+            fieldline_sync::Phase::Syncing => SyncPhase::Syncing,
+            fieldline_sync::Phase::Idle => SyncPhase::Idle,
+            fieldline_sync::Phase::Waiting => SyncPhase::Waiting,
+        },
+        items_done: status.progress.items_done,
+        items_total: status.progress.items_total,
+        bytes_done: status.progress.bytes_done,
+        bytes_total: status.progress.bytes_total,
+        last_error: status.last_error,
+        last_success_at: status.last_success_at,
+        next_attempt_in_ms: status.next_attempt_in_ms,
+    }
+}
+
+fn lock(store: &std::sync::Mutex<DeviceStore>) -> std::sync::MutexGuard<'_, DeviceStore> {
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn app_error(err: StoreError) -> AppError {
+    AppError {
+        message: err.to_string(),
+    }
+}
+
+fn sync_error(err: fieldline_sync::SyncError) -> AppError {
+    AppError {
+        message: err.to_string(),
     }
 }

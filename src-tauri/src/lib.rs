@@ -4,17 +4,19 @@
 mod commands;
 mod options;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use fieldline_device_store::{media_files_next_to, media_folder_of, DeviceStore};
 use tauri::Manager;
 
 pub use options::AppOptions;
 
-/// The device store, shared by every command. One connection: SQLite writes are serialised anyway, and
-/// a single writer keeps each autosave a small, quick transaction.
+/// The device store, shared by every command and the background sync. One connection: SQLite writes
+/// are serialised anyway, and a single writer keeps each autosave a small, quick transaction; sync
+/// holds it only for single short store calls, never across the network.
 pub struct AppState {
-    store: Mutex<DeviceStore>,
+    store: Arc<Mutex<DeviceStore>>,
+    sync: fieldline_sync::SyncLoop,
     /// What went wrong while starting (a form given with --import that cannot be used), shown on
     /// the home screen rather than lost in a terminal nobody reads.
     notices: Vec<String>,
@@ -34,8 +36,14 @@ pub fn run() {
                 store.set_server_url(url)?;
             }
             let notices = import_forms(&store, &options.import);
+            let store = Arc::new(Mutex::new(store));
+            // The loop runs on Tauri's own tokio runtime, beside the commands.
+            let sync = tauri::async_runtime::block_on(async {
+                fieldline_sync::SyncLoop::spawn(Arc::clone(&store), Default::default())
+            });
             app.manage(AppState {
-                store: Mutex::new(store),
+                store,
+                sync,
                 notices,
             });
             Ok(())
@@ -55,7 +63,10 @@ pub fn run() {
             commands::outbox,
             commands::form_media,
             commands::attach_file,
-            commands::draft_file
+            commands::draft_file,
+            commands::enroll,
+            commands::sync_now,
+            commands::sync_status
         ])
         .run(tauri::generate_context!())
         .expect("Fieldline could not start its window");

@@ -2,8 +2,8 @@
 //! who and what this device is, and the enumerator's name.
 
 use fieldline_app_api::{
-    command, AppError, DeviceProfile, FormCard, HomeView, ImportForm, Imported, MediaUpload,
-    SetUsername, StartInterview,
+    command, AppError, CampaignView, DeviceProfile, Enroll, FormCard, HomeView, ImportForm,
+    Imported, MediaUpload, SetUsername, StartInterview,
 };
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -126,6 +126,7 @@ pub fn home() -> Html {
                     accept=".xlsx,.xls,image/*,audio/*,video/*" onchange={on_import} />
                 { import_feedback(t, import_result.as_ref()) }
             </section>
+            <Enrollment home={(*home).clone()} on_enrolled={reload.clone()} />
             { profile_card(t, home.as_ref()) }
             <section class="card">
                 <h2>{ t.t("home-name-title") }</h2>
@@ -269,5 +270,86 @@ fn save_feedback(t: &Texts, result: Option<&Result<String, AppError>>) -> Html {
             html! { <p class="ok" id="username-saved">{ t.t_args("home-name-saved", &[("name", name.into())]) }</p> }
         }
         Some(Err(err)) => html! { <p class="error" id="username-error">{ &err.message }</p> },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EnrollmentProps {
+    home: Option<Result<HomeView, AppError>>,
+    on_enrolled: Callback<()>,
+}
+
+/// The campaign this device collects for, or the form to join one with a coordinator's code.
+#[function_component(Enrollment)]
+fn enrollment(p: &EnrollmentProps) -> Html {
+    let ctx = use_context::<AppContext>().expect("inside the app");
+    let t = &ctx.texts;
+    let server_input = use_node_ref();
+    let code_input = use_node_ref();
+    let joining = use_state(|| false);
+    let failed = use_state(|| None::<AppError>);
+    let Some(Ok(view)) = &p.home else {
+        return html! {};
+    };
+    if let Some(campaign) = &view.campaign {
+        return html! {
+            <section class="card" id="campaign">
+                <h2>{ t.t("enroll-campaign") }</h2>
+                <p id="campaign-joined">{ t.t_args("enroll-joined", &[
+                    ("campaign", (&campaign.campaign).into()),
+                    ("organization", (&campaign.organization).into()),
+                ]) }</p>
+            </section>
+        };
+    }
+    let on_submit = {
+        let (server_input, code_input, joining, failed, done) = (
+            server_input.clone(),
+            code_input.clone(),
+            joining.clone(),
+            failed.clone(),
+            p.on_enrolled.clone(),
+        );
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let value = |r: &NodeRef| {
+                r.cast::<HtmlInputElement>()
+                    .map(|i| i.value())
+                    .unwrap_or_default()
+            };
+            let args = Enroll {
+                server_url: value(&server_input),
+                code: value(&code_input),
+            };
+            let (joining, failed, done) = (joining.clone(), failed.clone(), done.clone());
+            joining.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result: Result<CampaignView, AppError> = invoke(command::ENROLL, &args).await;
+                joining.set(false);
+                match result {
+                    Ok(_) => {
+                        failed.set(None);
+                        done.emit(());
+                    }
+                    Err(err) => failed.set(Some(err)),
+                }
+            });
+        })
+    };
+    html! {
+        <section class="card" id="enrollment">
+            <h2>{ t.t("enroll-title") }</h2>
+            <form onsubmit={on_submit}>
+                <label for="enroll-server">{ t.t("enroll-server") }</label>
+                <input id="enroll-server" type="text" inputmode="url" autocomplete="url" ref={server_input}
+                    value={view.profile.server_url.clone().unwrap_or_default()} />
+                <label for="enroll-code">{ t.t("enroll-code") }</label>
+                <input id="enroll-code" type="text" autocapitalize="characters" autocomplete="off" ref={code_input} />
+                <button id="enroll-submit" type="submit" disabled={*joining}>{ t.t("enroll-submit") }</button>
+            </form>
+            if let Some(err) = &*failed {
+                <p class="error notice" id="enroll-error">{ &err.message }</p>
+            }
+        </section>
     }
 }

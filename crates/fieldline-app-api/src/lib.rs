@@ -26,6 +26,9 @@ pub mod command {
     pub const FORM_MEDIA: &str = "form_media";
     pub const ATTACH_FILE: &str = "attach_file";
     pub const DRAFT_FILE: &str = "draft_file";
+    pub const ENROLL: &str = "enroll";
+    pub const SYNC_NOW: &str = "sync_now";
+    pub const SYNC_STATUS: &str = "sync_status";
 }
 
 /// Headers of [`command::ATTACH_FILE`], whose body is the file's raw bytes (a photo is too big
@@ -63,10 +66,21 @@ pub struct FormCard {
     pub not_sent: i64,
 }
 
+/// The campaign this device collects for, once enrolled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignView {
+    pub campaign: String,
+    /// The NGO partner (or the campaign's owner) the device collects for.
+    pub organization: String,
+    pub server_url: String,
+}
+
 /// Everything the home screen shows ([`command::HOME`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HomeView {
     pub profile: DeviceProfile,
+    /// `None` until the device is enrolled.
+    pub campaign: Option<CampaignView>,
     pub forms: Vec<FormCard>,
     /// Problems met while starting, e.g. a form given with `--import` that cannot be used.
     pub notices: Vec<String>,
@@ -242,6 +256,40 @@ pub struct AttachedFile {
 pub struct DraftFile {
     pub instance_id: String,
     pub name: String,
+}
+
+/// Arguments of [`command::ENROLL`]: the code a coordinator gave, typed or pasted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Enroll {
+    /// `https://campaign.example.org`; the server remembered from `--server` when empty.
+    pub server_url: String,
+    pub code: String,
+}
+
+/// What sync is doing ([`command::SYNC_STATUS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPhase {
+    NotEnrolled,
+    Probing,
+    Syncing,
+    Idle,
+    Waiting,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncView {
+    pub phase: SyncPhase,
+    pub items_done: u64,
+    pub items_total: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    /// Why the last attempt failed, in words for people; `None` after a success.
+    pub last_error: Option<String>,
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    pub last_success_at: Option<i64>,
+    /// Milliseconds until the next attempt, while waiting.
+    pub next_attempt_in_ms: Option<u64>,
 }
 
 /// A command's failure, in words for the person holding the tablet.

@@ -137,3 +137,22 @@ outbox-reason = Reason: { $reason }
 outbox-seq = No. { $seq }
 
 error-title = Something went wrong
+
+## Joining a campaign and syncing
+
+enroll-title = Join a campaign
+enroll-server = Campaign server address
+enroll-code = Enrollment code from your coordinator
+enroll-submit = Join
+enroll-campaign = Campaign
+enroll-joined = Collecting for { $campaign } with { $organization }.
+sync-title = Sending to the campaign
+sync-now = Sync now
+sync-phase-not-enrolled = This device has not joined a campaign yet: join one on the home screen.
+sync-phase-probing = Looking for the campaign server…
+sync-phase-syncing = Sending…
+sync-phase-idle = Up to date with the server.
+sync-phase-waiting = The server cannot be reached now; Fieldline will try again by itself.
+sync-progress = { $done } of { $total } sent · { $kb } KB
+sync-last = Last sent { $when }
+sync-error = Last problem: { $reason }

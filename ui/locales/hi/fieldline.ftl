@@ -139,3 +139,22 @@ outbox-reason = कारण: { $reason }
 outbox-seq = क्रमांक { $seq }
 
 error-title = कुछ गड़बड़ हो गई
+
+## Joining a campaign and syncing
+
+enroll-title = किसी अभियान से जुड़ें
+enroll-server = अभियान सर्वर का पता
+enroll-code = समन्वयक से मिला नामांकन कोड
+enroll-submit = जुड़ें
+enroll-campaign = अभियान
+enroll-joined = { $organization } के साथ { $campaign } के लिए डेटा जुटा रहे हैं।
+sync-title = अभियान को भेजना
+sync-now = अभी भेजें
+sync-phase-not-enrolled = यह डिवाइस अभी किसी अभियान से नहीं जुड़ा है: होम स्क्रीन पर जुड़ें।
+sync-phase-probing = अभियान सर्वर ढूँढा जा रहा है…
+sync-phase-syncing = भेजा जा रहा है…
+sync-phase-idle = सर्वर के साथ सब भेज दिया गया है।
+sync-phase-waiting = अभी सर्वर तक नहीं पहुँच पा रहे; Fieldline अपने आप फिर कोशिश करेगा।
+sync-progress = { $total } में से { $done } भेजे गए · { $kb } KB
+sync-last = पिछली बार भेजा: { $when }
+sync-error = पिछली समस्या: { $reason }
