@@ -27,6 +27,9 @@ use super::{
 /// Connections each server keeps at most (PostgreSQL's default allows 100 in all).
 const POOL_SIZE: usize = 16;
 
+/// How long connecting may take unless the URL says (`connect_timeout=SECONDS`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How often a transaction PostgreSQL aborted for a serialization failure or a deadlock is tried.
 const ATTEMPTS: u32 = 20;
 
@@ -526,7 +529,11 @@ impl PostgresStorage {
     }
 
     /// As [`PostgresStorage::open`], from a driver configuration.
-    pub async fn connect(config: tokio_postgres::Config) -> Result<Self, StorageError> {
+    pub async fn connect(mut config: tokio_postgres::Config) -> Result<Self, StorageError> {
+        // An unreachable host fails the request in a while, not after TCP's minutes.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
