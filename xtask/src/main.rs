@@ -6,6 +6,7 @@
 //! Debian machine needs nothing but this repository and a Rust toolchain.
 
 mod bench;
+mod demo;
 mod postgres;
 mod process;
 mod run;

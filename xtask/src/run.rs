@@ -59,6 +59,25 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         "Server: {url} (dashboard at {url}/, data in {})",
         data_dir.display()
     );
+    let database = data_dir.join("server").join("server.sqlite3");
+    if !seeded_marker(&data_dir).exists() {
+        let at = step("seed the demo campaign and enroll the field app");
+        crate::demo::seed(
+            &bin.join("fieldline"),
+            &database,
+            &data_dir,
+            &data_dir.join("device"),
+            &url,
+        )?;
+        std::fs::write(seeded_marker(&data_dir), "demo campaign seeded\n")?;
+        done(at);
+    }
+    println!(
+        "Demo campaign \"Safe migration radio drama\" (baseline and endline of safe_migration_kap, \
+         two partners); the app is enrolled for the first partner. Manager sign-in: {} / {}",
+        crate::demo::MANAGER_EMAIL,
+        crate::demo::MANAGER_PASSWORD
+    );
 
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
@@ -78,12 +97,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .arg(data_dir.join("device"))
         .arg("--server")
         .arg(&url);
-    // The campaign's KAP questionnaire, so a newcomer has a form to look at straight away.
-    let demo_form =
-        crate::workspace_root().join("../shared/forms/fieldline/safe_migration_kap.xlsx");
-    if demo_form.is_file() {
-        app.arg("--import").arg(demo_form);
-    }
+    // The campaign's forms arrive by sync; importing the questionnaire as well means a newcomer
+    // can interview at once, even before the first sync.
+    app.arg("--import").arg(crate::demo::baseline_form());
     let app_status = app.status().context("cannot start the field app")?;
     stop(&mut server);
     if !app_status.success() {
@@ -110,6 +126,11 @@ fn server_url(server: &mut Child) -> anyhow::Result<String> {
     // Keep echoing what the server prints.
     std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
     Ok(url)
+}
+
+/// Present once the demo campaign is in the server's database.
+fn seeded_marker(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("server").join("demo-seeded")
 }
 
 fn stop(child: &mut Child) {

@@ -1,5 +1,8 @@
 //! The server over real HTTP on a random loopback port, with a real SQLite file.
 
+mod api_support;
+
+use api_support::http_client;
 use fieldline_server::{open_storage, DatabaseUrl, Server};
 use tokio::sync::oneshot;
 
@@ -43,7 +46,9 @@ impl Running {
 async fn health_reports_the_server_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
-    let first: serde_json::Value = reqwest::get(format!("{}/api/v1/health", server.base))
+    let first: serde_json::Value = http_client()
+        .get(format!("{}/api/v1/health", server.base))
+        .send()
         .await
         .unwrap()
         .json()
@@ -58,7 +63,9 @@ async fn health_reports_the_server_and_survives_a_restart() {
     server.shutdown().await;
 
     let server = start(dir.path()).await;
-    let again: serde_json::Value = reqwest::get(format!("{}/api/v1/health", server.base))
+    let again: serde_json::Value = http_client()
+        .get(format!("{}/api/v1/health", server.base))
+        .send()
         .await
         .unwrap()
         .json()
@@ -72,7 +79,11 @@ async fn health_reports_the_server_and_survives_a_restart() {
 async fn pages_carry_security_headers_and_the_dashboard_loads_its_script() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
-    let page = reqwest::get(format!("{}/", server.base)).await.unwrap();
+    let page = http_client()
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .unwrap();
     assert!(page.status().is_success());
     let headers = page.headers().clone();
     assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -84,14 +95,18 @@ async fn pages_carry_security_headers_and_the_dashboard_loads_its_script() {
         .contains("default-src 'self'"));
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"src="/assets/dashboard.js""#));
-    let script = reqwest::get(format!("{}/assets/dashboard.js", server.base))
+    let script = http_client()
+        .get(format!("{}/assets/dashboard.js", server.base))
+        .send()
         .await
         .unwrap();
     assert_eq!(
         script.headers()["content-type"],
         "text/javascript; charset=utf-8"
     );
-    let missing = reqwest::get(format!("{}/no-such-page", server.base))
+    let missing = http_client()
+        .get(format!("{}/no-such-page", server.base))
+        .send()
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);

@@ -40,6 +40,15 @@ pub struct World {
     pub form_version: String,
 }
 
+/// A client for the loopback server. The workspace builds reqwest with rustls but without a
+/// crypto provider of its own (the sync crate brings ring and its roots for the field app), so
+/// the test process installs ring as its default before the first client.
+pub fn http_client() -> reqwest::Client {
+    // Already installed by an earlier test in this process: nothing to do.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 pub async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::Sqlite(dir.path().join("server.sqlite3"));
@@ -60,7 +69,7 @@ pub async fn start() -> Running {
     Running {
         base,
         storage,
-        client: reqwest::Client::new(),
+        client: http_client(),
         stop: Some(stop),
         task,
         _dir: dir,
