@@ -118,6 +118,7 @@ pub fn home() -> Html {
             if let Some(err) = &*start_error {
                 <p class="card error" id="start-error">{ &err.message }</p>
             }
+            <Enrollment home={(*home).clone()} on_enrolled={reload.clone()} />
             { forms_card(t, home.as_ref(), &on_start) }
             <section class="card">
                 <h2>{ t.t("home-import") }</h2>
@@ -126,7 +127,6 @@ pub fn home() -> Html {
                     accept=".xlsx,.xls,image/*,audio/*,video/*" onchange={on_import} />
                 { import_feedback(t, import_result.as_ref()) }
             </section>
-            <Enrollment home={(*home).clone()} on_enrolled={reload.clone()} />
             { profile_card(t, home.as_ref()) }
             <section class="card">
                 <h2>{ t.t("home-name-title") }</h2>

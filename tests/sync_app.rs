@@ -1,0 +1,183 @@
+//! The field app joins a campaign with a coordinator's code, receives the campaign's form by
+//! sync, and sends a finalized interview that the server then holds with the same SHA-256.
+
+use std::path::Path;
+use std::process::Command;
+
+use fieldline_e2e::steps::{choose, click, database, find, next, on_screen, type_answer};
+use fieldline_e2e::{
+    binary, field_app_session, save_screenshot, wait_text, within, workspace_root, FieldlineServer,
+    TauriDriver, VirtualDisplay,
+};
+
+/// `fieldline admin --db sqlite:DB ARGS`, returning its output.
+fn admin(fieldline: &Path, db: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let output = Command::new(fieldline)
+        .arg("admin")
+        .arg("--db")
+        .arg(format!("sqlite:{}", db.display()))
+        .args(args)
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "fieldline admin {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_enrolls_receives_the_form_and_its_interview_reaches_the_server(
+) -> anyhow::Result<()> {
+    let fieldline = binary("FIELDLINE_BIN", "fieldline")?;
+    let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
+    let server_dir = tempfile::tempdir()?;
+    let data_dir = tempfile::tempdir()?;
+    let server = FieldlineServer::start(&fieldline, server_dir.path())?;
+    let db = FieldlineServer::database_path(server_dir.path());
+    let office = admin(&fieldline, &db, &["org", "create", "Campaign office"])?;
+    let partner = admin(&fieldline, &db, &["org", "create", "Partner NGO"])?;
+    let campaign = admin(
+        &fieldline,
+        &db,
+        &[
+            "campaign",
+            "create",
+            "--owner",
+            &office,
+            "--name",
+            "Radio drama",
+        ],
+    )?;
+    admin(
+        &fieldline,
+        &db,
+        &[
+            "campaign",
+            "add-partner",
+            "--campaign",
+            &campaign,
+            "--org",
+            &partner,
+        ],
+    )?;
+    let form = workspace_root().join("../shared/forms/fieldline/safe_migration_kap.xlsx");
+    admin(
+        &fieldline,
+        &db,
+        &[
+            "round",
+            "create",
+            "--campaign",
+            &campaign,
+            "--name",
+            "baseline",
+            "--form",
+            &form.display().to_string(),
+        ],
+    )?;
+    let code = admin(
+        &fieldline,
+        &db,
+        &["enroll-code", "--campaign", &campaign, "--org", &partner],
+    )?;
+
+    let display = VirtualDisplay::start()?;
+    let driver = TauriDriver::start(&display)?;
+    let args = vec![
+        "--data-dir".into(),
+        data_dir.path().display().to_string(),
+        "--server".into(),
+        server.url().to_owned(),
+    ];
+    let client = within(
+        "starting the app",
+        field_app_session(&driver.url(), &app, &args),
+    )
+    .await?;
+    let outcome = within("enrolling, interviewing and syncing", async {
+        // No form yet: it comes with the campaign.
+        find(&client, "#no-forms").await?;
+        // Typed as people type codes: lower case, without the dashes.
+        let typed = code.replace('-', "").to_lowercase();
+        find(&client, "#enroll-code")
+            .await?
+            .send_keys(&typed)
+            .await?;
+        save_screenshot(&client, "home-enrollment.png").await?;
+        click(&client, "#enroll-submit").await?;
+        wait_text(
+            &client,
+            "#campaign-joined",
+            "Collecting for Radio drama with Partner NGO.",
+        )
+        .await?;
+        // The background sync pulls the round's form; the home screen lists it on its next look.
+        let deadline = tokio::time::Instant::now() + fieldline_e2e::TIMEOUT;
+        while client
+            .find_all(fantoccini::Locator::Css("#forms .form-card"))
+            .await?
+            .is_empty()
+        {
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the campaign's form never arrived"
+            );
+            click(&client, "#nav-outbox").await?;
+            click(&client, "#nav-home").await?;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        save_screenshot(&client, "home-enrolled.png").await?;
+
+        click(
+            &client,
+            r#".form-card[data-form-id="safe_migration_kap"] .start-interview"#,
+        )
+        .await?;
+        on_screen(&client, "/data/province").await?;
+        choose(&client, "/data/province", "koshi").await?;
+        next(&client).await?;
+        choose(&client, "/data/municipality", "dharan").await?;
+        next(&client).await?;
+        type_answer(&client, "/data/ward", "4").await?;
+        next(&client).await?;
+        choose(&client, "/data/consent", "no").await?;
+        next(&client).await?;
+        next(&client).await?;
+        click(&client, "#finalize").await?;
+        find(&client, "#finalized").await?;
+        click(&client, "#finalized-outbox").await?;
+        find(&client, r#".outbox-card[data-state="queued"]"#).await?;
+        click(&client, "#sync-now").await?;
+        find(&client, r#".outbox-card[data-state="sent"]"#).await?;
+        wait_text(&client, "#sync-phase", "Up to date with the server.").await?;
+        save_screenshot(&client, "outbox-synced.png").await?;
+        anyhow::Ok(())
+    })
+    .await;
+    within("closing the app", async { Ok(client.close().await?) }).await?;
+    outcome?;
+
+    // The server holds the interview once, with the bytes the device finalized.
+    let (instance_id, sha256): (String, String) = database(data_dir.path())?.query_row(
+        "SELECT instance_id, sha256 FROM outbox",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let listed = admin(
+        &fieldline,
+        &db,
+        &["submissions", "--campaign", &campaign, "--json"],
+    )?;
+    let rows: Vec<serde_json::Value> = listed
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    anyhow::ensure!(rows.len() == 1, "the server lists {listed}");
+    anyhow::ensure!(
+        rows[0]["instance_id"] == instance_id.as_str() && rows[0]["sha256"] == sha256.as_str(),
+        "the server holds {listed}, the device finalized {instance_id} with {sha256}"
+    );
+    Ok(())
+}
