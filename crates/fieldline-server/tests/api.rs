@@ -211,7 +211,8 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
         .unwrap();
     assert_eq!(wrong.status(), 409);
     assert_eq!(wrong.headers()["upload-offset"], "1000");
-    // A last part with corrupted bytes is discarded with 422; the held bytes stay as they were.
+    // A last part with corrupted bytes makes the whole upload start again: 422, and the server
+    // holds nothing of the file any more.
     let mut corrupted = photo[1000..].to_vec();
     corrupted[0] ^= 0xff;
     let refused = client
@@ -224,14 +225,15 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 422);
+    assert_eq!(refused.headers()["upload-offset"], "0");
     let head = client.head(&url).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(head.headers()["upload-offset"], "1000");
+    assert_eq!(head.status(), 404);
     let rest = client
         .patch(&url)
         .bearer_auth(&token)
-        .header("upload-offset", "1000")
+        .header("upload-offset", "0")
         .header("upload-complete", "1")
-        .body(photo[1000..].to_vec())
+        .body(photo.clone())
         .send()
         .await
         .unwrap();

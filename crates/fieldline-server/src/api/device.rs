@@ -440,14 +440,16 @@ pub async fn attachment_append(
         .collect::<String>()
         == sha256;
     if last && !hashes_right {
+        // Some bytes, held before or sent now, are not the file's: start the upload again.
+        storage.discard_attachment(&sha256).await?;
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "these bytes do not hash to the attachment's SHA-256; they were discarded: send the \
-             file's bytes from the offset the server holds",
+            "the bytes sent do not hash to the attachment's SHA-256; the server discarded them: \
+             send the whole file again from offset 0",
         )
         .with_header(
             UPLOAD_OFFSET.parse().expect("a header name"),
-            HeaderValue::from(held),
+            HeaderValue::from(0),
         ));
     }
     let length = match storage.append_attachment(&sha256, offset, &chunk).await {

@@ -331,6 +331,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<i64, StorageError>;
     /// Marks the attachment complete once its bytes hash to `sha256` (checked by the caller).
     async fn complete_attachment(&self, sha256: &str) -> Result<(), StorageError>;
+    /// Forgets the bytes held of an attachment that is not complete (they did not hash to its
+    /// SHA-256, so the upload starts again from 0). A complete attachment is never discarded.
+    async fn discard_attachment(&self, sha256: &str) -> Result<(), StorageError>;
     /// The whole bytes of an attachment held so far.
     async fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StorageError>;
 }

@@ -1481,6 +1481,20 @@ impl Storage for PostgresStorage {
         .await
     }
 
+    async fn discard_attachment(&self, sha256: &str) -> Result<(), StorageError> {
+        retry(move || async move {
+            self.client()
+                .await?
+                .execute(
+                    "DELETE FROM attachment WHERE sha256 = $1 AND NOT complete",
+                    &[&sha256],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StorageError> {
         retry(move || async move {
             let row = self

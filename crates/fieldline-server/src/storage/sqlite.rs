@@ -1091,6 +1091,18 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn discard_attachment(&self, sha256: &str) -> Result<(), StorageError> {
+        let sha256 = sha256.to_owned();
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM attachment WHERE sha256 = ?1 AND complete = 0",
+                [sha256],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let sha256 = sha256.to_owned();
         self.with(move |conn| {

@@ -584,6 +584,17 @@ pub async fn story(storage: Arc<dyn Storage>) {
     );
     conflict(storage.append_attachment(&sha, 11, b"!").await);
     not_found(storage.complete_attachment(&token_hash("nothing")).await);
+    // A complete attachment is never discarded; an incomplete one is, and starts again from 0.
+    storage.discard_attachment(&sha).await.unwrap();
+    assert_eq!(
+        storage.attachment_offset(&sha).await.unwrap(),
+        Some((11, true))
+    );
+    let bad = token_hash("bad upload");
+    storage.append_attachment(&bad, 0, b"not it").await.unwrap();
+    storage.discard_attachment(&bad).await.unwrap();
+    assert_eq!(storage.attachment_offset(&bad).await.unwrap(), None);
+    assert_eq!(storage.append_attachment(&bad, 0, b"it").await.unwrap(), 2);
 
     // Binary bytes (NULs, invalid UTF-8) come back exactly as sent.
     let binary: Vec<u8> = (0..=255u8).chain([0, 0xff, 0xfe, 0]).collect();
