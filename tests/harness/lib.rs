@@ -5,6 +5,7 @@
 mod processes;
 pub mod proxy;
 pub mod steps;
+pub mod sync;
 mod webdriver;
 
 use std::path::PathBuf;
