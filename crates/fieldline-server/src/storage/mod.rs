@@ -194,6 +194,20 @@ pub struct Submission {
     pub received_at: String,
 }
 
+/// A stored submission of a round with its payload, as exports page through them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundPayload {
+    /// The receive order (SQLite: the rowid; PostgreSQL: `received_seq`): the next page starts
+    /// after the last one's.
+    pub seq: i64,
+    pub instance_id: String,
+    /// The sending device's own id (`fieldline:UUID`).
+    pub device: String,
+    pub received_at: String,
+    pub encoding: PayloadEncoding,
+    pub payload: Vec<u8>,
+}
+
 /// A submission kept aside (rejected or conflicting), for review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SetAside {
@@ -316,6 +330,14 @@ pub trait Storage: Send + Sync + 'static {
         -> Result<Vec<Submission>, StorageError>;
     /// A stored submission's payload.
     async fn submission_payload(&self, instance_id: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Up to `limit` stored submissions of a round with `seq > after`, in the order received:
+    /// a page of an export, so a whole round is read without holding it.
+    async fn round_payloads_after(
+        &self,
+        round_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<RoundPayload>, StorageError>;
     /// Submissions kept aside in the order received (a campaign's through its devices; with a
     /// round filter, only those matched to that round).
     async fn set_aside(&self, filter: &SubmissionFilter) -> Result<Vec<SetAside>, StorageError>;

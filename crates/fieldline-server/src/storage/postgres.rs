@@ -1349,6 +1349,47 @@ impl Storage for PostgresStorage {
         .await
     }
 
+    async fn round_payloads_after(
+        &self,
+        round_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<super::RoundPayload>, StorageError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        retry(move || async move {
+            let found = self
+                .client()
+                .await?
+                .query(
+                    "SELECT s.received_seq, s.instance_id, d.device_id, rfc3339(s.received_at),
+                         s.encoding, s.payload
+                     FROM submission s
+                     JOIN device d ON d.id = s.device
+                     WHERE s.round = $1 AND s.received_seq > $2
+                     ORDER BY s.received_seq
+                     LIMIT $3",
+                    &[&round_id, &after, &limit],
+                )
+                .await?;
+            rows(found, |row| {
+                let encoding: String = row.try_get(4)?;
+                Ok(super::RoundPayload {
+                    seq: row.try_get(0)?,
+                    instance_id: row.try_get(1)?,
+                    device: row.try_get(2)?,
+                    received_at: row.try_get(3)?,
+                    encoding: match encoding.as_str() {
+                        "json" => PayloadEncoding::Json,
+                        "age" => PayloadEncoding::Age,
+                        other => return Err(bad_value("encoding", other)),
+                    },
+                    payload: row.try_get(5)?,
+                })
+            })
+        })
+        .await
+    }
+
     async fn set_aside(&self, filter: &SubmissionFilter) -> Result<Vec<SetAside>, StorageError> {
         let (clause, values) = filter_clause(filter);
         let (clause, values) = (&clause, &values);

@@ -985,6 +985,43 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn round_payloads_after(
+        &self,
+        round_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<super::RoundPayload>, StorageError> {
+        let round_id = round_id.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT s.rowid, s.instance_id, d.device_id, s.received_at, s.encoding, s.payload
+                 FROM submission s
+                 JOIN device d ON d.id = s.device
+                 WHERE s.round = ?1 AND s.rowid > ?2
+                 ORDER BY s.rowid
+                 LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![round_id, after, limit], |row| {
+                let encoding: String = row.get(4)?;
+                Ok(super::RoundPayload {
+                    seq: row.get(0)?,
+                    instance_id: row.get(1)?,
+                    device: row.get(2)?,
+                    received_at: row.get(3)?,
+                    encoding: match encoding.as_str() {
+                        "json" => PayloadEncoding::Json,
+                        "age" => PayloadEncoding::Age,
+                        other => return Err(bad_column(4, "encoding", other)),
+                    },
+                    payload: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     async fn set_aside(&self, filter: &SubmissionFilter) -> Result<Vec<SetAside>, StorageError> {
         let (clause, values) = filter_clause(filter);
         self.with(move |conn| {

@@ -523,6 +523,46 @@ pub async fn story(storage: Arc<dyn Storage>) {
         .unwrap()
         .is_empty());
 
+    // A round's payloads page by page in the order received, as exports read them.
+    let page = storage
+        .round_payloads_after(&baseline.id, 0, 1)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].instance_id, "uuid:1");
+    assert_eq!(page[0].payload, br#"{"a":1}"#.to_vec());
+    assert_eq!(page[0].device, "fieldline:device-1");
+    assert_eq!(page[0].encoding, PayloadEncoding::Json);
+    assert!(page[0].received_at.contains('T'));
+    let next = storage
+        .round_payloads_after(&baseline.id, page[0].seq, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        next.iter()
+            .map(|p| p.instance_id.as_str())
+            .collect::<Vec<_>>(),
+        ["uuid:3"]
+    );
+    assert!(next[0].seq > page[0].seq);
+    assert!(storage
+        .round_payloads_after(&baseline.id, next[0].seq, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let endline_page = storage
+        .round_payloads_after(&endline.id, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(endline_page.len(), 1);
+    assert_eq!(endline_page[0].instance_id, "uuid:5");
+    assert_eq!(endline_page[0].encoding, PayloadEncoding::Age);
+    assert!(storage
+        .round_payloads_after("no-such-round", 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
     let aside = storage.set_aside(&everything).await.unwrap();
     assert_eq!(
         aside
