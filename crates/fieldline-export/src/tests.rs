@@ -1,0 +1,189 @@
+use std::io::Cursor;
+
+use fieldline_form::{Attachments, Form};
+
+use super::*;
+
+fn kap() -> Form {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/forms/fieldline/safe_migration_kap.xlsx"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    Form::from_xlsform_named(path, &bytes, &Attachments::new()).unwrap()
+}
+
+const HEADER: [&str; 25] = [
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "province",
+    "municipality",
+    "ward",
+    "consent",
+    "gender",
+    "age",
+    "education",
+    "youth",
+    "heard_trafficking",
+    "channels",
+    "channels_other",
+    "knows_hotline",
+    "hotline",
+    "before_leaving",
+    "view_debt",
+    "view_report",
+    "n_without_contract",
+    "instanceID",
+    "instance_id",
+    "device",
+    "received_at",
+];
+
+fn values(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(p, v)| ((*p).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn rows(layout: &Layout) -> Vec<Vec<String>> {
+    let first = values(&[
+        ("/data/province", "koshi"),
+        ("/data/ward", "4"),
+        ("/data/about/age", "34"),
+        ("/data/know/channels", "radio school"),
+        (
+            "/data/know/channels_other",
+            "a \"quoted\", comma\nand newline",
+        ),
+        ("/data/views/view_debt", "2"),
+        ("/data/migrants[1]/m_relation", "brother"),
+        ("/data/meta/instanceID", "uuid:1"),
+    ]);
+    let second = values(&[("/data/province", "madhesh"), ("/data/views/view_debt", "")]);
+    vec![
+        layout.row(&first, "uuid:1", "fieldline:a", "2026-11-25T10:00:00.000Z"),
+        layout.row(&second, "uuid:2", "fieldline:b", "2026-11-25T11:00:00.000Z"),
+    ]
+}
+
+#[test]
+fn columns_are_the_fields_outside_repeats_then_the_servers() {
+    let layout = Layout::new(&kap());
+    assert_eq!(layout.header(), HEADER);
+    let column = |name: &str| layout.columns.iter().find(|c| c.name == name).unwrap();
+    assert_eq!(column("age").kind, Kind::Integer);
+    assert_eq!(column("age").label, "Age");
+    assert_eq!(column("province").kind, Kind::Text);
+    match &column("view_debt").kind {
+        Kind::Coded { list, labels } => {
+            assert_eq!(list, "agree");
+            assert_eq!(labels[0], (1, "Strongly disagree".to_owned()));
+            assert_eq!(labels.len(), 5);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn csv_is_what_analyze_reads() {
+    let layout = Layout::new(&kap());
+    let mut buf = Vec::new();
+    let mut writer: Box<dyn RowWriter> = Box::new(CsvWriter::new(&mut buf, &layout).unwrap());
+    for row in rows(&layout) {
+        writer.write_row(&row).unwrap();
+    }
+    assert_eq!(writer.finish().unwrap().rows, 2);
+    let mut reader = csv::Reader::from_reader(buf.as_slice());
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), HEADER);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 2);
+    let at = |r: usize, name: &str| {
+        let i = HEADER.iter().position(|h| *h == name).unwrap();
+        records[r][i].to_owned()
+    };
+    assert_eq!(at(0, "channels"), "radio school");
+    assert_eq!(at(0, "channels_other"), "a \"quoted\", comma\nand newline");
+    assert_eq!(at(0, "age"), "34");
+    assert_eq!(at(0, "view_debt"), "2");
+    assert_eq!(at(0, "gender"), "");
+    assert_eq!(at(0, "instanceID"), "uuid:1");
+    assert_eq!(at(1, "province"), "madhesh");
+    assert_eq!(at(1, "device"), "fieldline:b");
+    assert_eq!(at(1, "received_at"), "2026-11-25T11:00:00.000Z");
+    // Repeats are left out: no value of theirs lands anywhere.
+    assert!(!records[0].iter().any(|v| v == "brother"));
+}
+
+#[test]
+fn xlsx_has_the_header_and_numbers_as_numbers() {
+    use calamine::{Data, Reader as _};
+    let layout = Layout::new(&kap());
+    let mut buf = Vec::new();
+    let mut writer: Box<dyn RowWriter> =
+        Box::new(XlsxWriter::new(Cursor::new(&mut buf), &layout).unwrap());
+    for row in rows(&layout) {
+        writer.write_row(&row).unwrap();
+    }
+    assert_eq!(writer.finish().unwrap().rows, 2);
+    let mut book = calamine::Xlsx::new(Cursor::new(buf)).unwrap();
+    let range = book.worksheet_range("data").unwrap();
+    let cells: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+    assert_eq!(cells.len(), 3);
+    let header: Vec<String> = cells[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(header, HEADER);
+    let i = |name: &str| HEADER.iter().position(|h| *h == name).unwrap();
+    assert_eq!(cells[1][i("age")], Data::Float(34.0));
+    assert_eq!(cells[1][i("view_debt")], Data::Float(2.0));
+    assert_eq!(cells[1][i("channels")], Data::String("radio school".into()));
+    assert_eq!(cells[2][i("view_debt")], Data::Empty);
+    assert_eq!(cells[2][i("instance_id")], Data::String("uuid:2".into()));
+}
+
+#[test]
+fn dta_and_sav_are_laid_out_with_the_row_count() {
+    let layout = Layout::new(&kap());
+    let mut dta = Vec::new();
+    let mut writer: Box<dyn RowWriter> = Box::new(DtaWriter::new(&mut dta, &layout).unwrap());
+    for row in rows(&layout) {
+        writer.write_row(&row).unwrap();
+    }
+    writer.finish().unwrap();
+    assert!(dta.starts_with(b"<stata_dta><header><release>118</release>"));
+    assert!(dta.ends_with(b"</value_labels></stata_dta>"));
+    let n_at = dta.windows(3).position(|w| w == b"<N>").unwrap() + 3;
+    assert_eq!(&dta[n_at..n_at + 8], &2u64.to_le_bytes());
+    // The map's last entry is the file's length.
+    let map_at = dta.windows(5).position(|w| w == b"<map>").unwrap() + 5;
+    let end = u64::from_le_bytes(dta[map_at + 13 * 8..map_at + 14 * 8].try_into().unwrap());
+    assert_eq!(end, dta.len() as u64);
+    let data = u64::from_le_bytes(dta[map_at + 9 * 8..map_at + 10 * 8].try_into().unwrap());
+    assert_eq!(&dta[data as usize..data as usize + 6], b"<data>");
+
+    let mut sav = Vec::new();
+    let mut writer: Box<dyn RowWriter> = Box::new(SavWriter::new(&mut sav, &layout).unwrap());
+    for row in rows(&layout) {
+        writer.write_row(&row).unwrap();
+    }
+    writer.finish().unwrap();
+    assert_eq!(&sav[..4], b"$FL2");
+    assert_eq!(&sav[80..84], &2i32.to_le_bytes());
+}
+
+#[test]
+fn long_strings_are_cut_at_a_character_boundary_and_counted() {
+    assert_eq!(cut("née", 2), "n");
+    let layout = Layout::new(&kap());
+    let mut row = layout.row(&[], "uuid:1", "fieldline:a", "t");
+    row[layout
+        .header()
+        .iter()
+        .position(|h| *h == "channels_other")
+        .unwrap()] = "é".repeat(200);
+    let mut sav = Vec::new();
+    let mut writer: Box<dyn RowWriter> = Box::new(SavWriter::new(&mut sav, &layout).unwrap());
+    writer.write_row(&row).unwrap();
+    assert_eq!(writer.finish().unwrap().truncated, 1);
+}
