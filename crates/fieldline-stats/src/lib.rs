@@ -27,13 +27,20 @@ pub const Z_975: f64 = 1.959963984540054;
 /// One submission's contribution to an indicator in a round: counted in the denominator.
 ///
 /// `weight` must be finite and non-negative (the caller rejects anything else when it reads the
-/// weight column); `cluster` is a dense id from 0 interned by the caller. Both are ignored by
-/// [`Design::Simple`].
+/// weight column); `cluster` is a dense id from 0 interned by the caller, or
+/// [`Obs::OWN_CLUSTER`]. Both are ignored by [`Design::Simple`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Obs {
     pub success: bool,
     pub weight: f64,
     pub cluster: u32,
+}
+
+impl Obs {
+    /// The cluster id of an observation that is a cluster on its own: what a survey design without
+    /// a cluster column uses for every observation. Same result as giving each observation a
+    /// distinct id, without the per-cluster vector (and its 16+ bytes per observation).
+    pub const OWN_CLUSTER: u32 = u32::MAX;
 }
 
 /// How the sample was drawn.
@@ -140,8 +147,9 @@ pub struct Difference {
 
 /// Proportion, 95% CI and (survey design) SE and design effect of one round's observations.
 ///
-/// O(n). [`Design::Simple`] allocates nothing; [`Design::Survey`] allocates one vector indexed by
-/// cluster id (length = the largest id + 1), and makes no sorting.
+/// O(n), one pass over `obs`, no sorting. [`Design::Simple`] allocates nothing; [`Design::Survey`]
+/// allocates one vector indexed by cluster id (length = the largest id + 1; none when every
+/// observation is [`Obs::OWN_CLUSTER`]).
 ///
 /// # Simple random sample
 ///
@@ -156,7 +164,8 @@ pub struct Difference {
 ///
 /// `var = C / (C − 1) · Σ_c (z_c − z̄)²`, `z_c = Σ_{i∈c} w_i (y_i − p) / Σ_i w_i`,
 ///
-/// where C is the number of clusters with at least one observation in `obs`. This is samplics'
+/// where C is the number of clusters with at least one observation in `obs` (each
+/// [`Obs::OWN_CLUSTER`] observation counting as one). This is samplics'
 /// `TaylorEstimator` and R's `svymean` on a design built from exactly these rows. (R's domain
 /// estimation on a subset of a larger design would count every cluster of the design, including
 /// those with no row in the group; since `z̄ = 0` those add nothing to the sum, so the two differ
@@ -176,11 +185,12 @@ pub struct Difference {
 ///
 /// When every weight is 0, `p` is undefined and every estimate is `None`.
 pub fn estimate(obs: &[Obs], design: Design) -> Estimate {
-    let n = obs.len() as u64;
-    let successes = obs.iter().filter(|o| o.success).count() as u64;
     match design {
-        Design::Simple => simple_estimate(successes, n),
-        Design::Survey => survey_estimate(obs, n, successes),
+        Design::Simple => {
+            let successes = obs.iter().filter(|o| o.success).count() as u64;
+            simple_estimate(successes, obs.len() as u64)
+        }
+        Design::Survey => survey_estimate(obs),
     }
 }
 
@@ -230,30 +240,43 @@ struct ClusterSums {
     seen: bool,
 }
 
-fn survey_estimate(obs: &[Obs], n: u64, successes: u64) -> Estimate {
+fn survey_estimate(obs: &[Obs]) -> Estimate {
     let mut out = Estimate {
-        n,
-        successes,
+        n: obs.len() as u64,
         ..Estimate::empty(Design::Survey)
     };
-    if n == 0 {
-        return out;
-    }
+    // One pass: totals, per-cluster sums, and for observations that are their own cluster the sums
+    // of squared weights that give Σ z_i² without a second pass (see below).
     let mut clusters: Vec<ClusterSums> = Vec::new();
+    let mut successes = 0u64;
     let (mut total_w, mut total_wy) = (0.0f64, 0.0f64);
+    let mut own = OwnSums::default();
     for o in obs {
+        successes += u64::from(o.success);
+        let wy = if o.success { o.weight } else { 0.0 };
+        total_w += o.weight;
+        total_wy += wy;
+        if o.cluster == Obs::OWN_CLUSTER {
+            own.count += 1;
+            own.w += o.weight;
+            own.wy += wy;
+            // Branch-free: success is unpredictable, and this loop is the analysis' hot path.
+            let w2 = o.weight * o.weight;
+            let y = f64::from(u8::from(o.success));
+            own.w2_success += w2 * y;
+            own.w2_failure += w2 - w2 * y;
+            continue;
+        }
         let c = o.cluster as usize;
         if c >= clusters.len() {
             clusters.resize(c + 1, ClusterSums::default());
         }
-        let y = if o.success { o.weight } else { 0.0 };
         let s = &mut clusters[c];
         s.w += o.weight;
-        s.wy += y;
+        s.wy += wy;
         s.seen = true;
-        total_w += o.weight;
-        total_wy += y;
     }
+    out.successes = successes;
     if !(total_w > 0.0 && total_w.is_finite()) {
         return out;
     }
@@ -261,34 +284,54 @@ fn survey_estimate(obs: &[Obs], n: u64, successes: u64) -> Estimate {
     out.p = Some(p);
 
     // z_c = Σ_{i∈c} w_i (y_i − p) / W = (Σ w_i y_i − p Σ w_i) / W.
-    let z = |s: &ClusterSums| (s.wy - p * s.w) / total_w;
-    let (mut count, mut sum_z) = (0u64, 0.0f64);
+    let z = |w: f64, wy: f64| (wy - p * w) / total_w;
+    let (mut count, mut sum_z) = (own.count, z(own.w, own.wy));
     for s in clusters.iter().filter(|s| s.seen) {
         count += 1;
-        sum_z += z(s);
+        sum_z += z(s.w, s.wy);
     }
     if count < 2 {
         return out;
     }
     let c = count as f64;
     let mean_z = sum_z / c;
-    let ss: f64 = clusters
+    let mut ss: f64 = clusters
         .iter()
         .filter(|s| s.seen)
         .map(|s| {
-            let d = z(s) - mean_z;
+            let d = z(s.w, s.wy) - mean_z;
             d * d
         })
         .sum();
+    if own.count > 0 {
+        // Σ_own (z_i − z̄)² = Σ z_i² − 2 z̄ Σ z_i + m z̄², and with y_i ∈ {0, 1}
+        // Σ z_i² = ((1 − p)² Σ_success w_i² + p² Σ_failure w_i²) / W²: two sums of non-negative
+        // terms, so nothing cancels. z̄ is 0 up to rounding (Σ_all z = 0 for the Hajek p).
+        let sum_z2 =
+            ((1.0 - p).powi(2) * own.w2_success + p * p * own.w2_failure) / (total_w * total_w);
+        let own_sum_z = z(own.w, own.wy);
+        ss += sum_z2 - 2.0 * mean_z * own_sum_z + own.count as f64 * mean_z * mean_z;
+        ss = ss.max(0.0);
+    }
     let var = c / (c - 1.0) * ss;
     let se = var.sqrt();
     out.se = Some(se);
     out.ci_low = Some(p - Z_975 * se);
     out.ci_high = Some(p + Z_975 * se);
     if p > 0.0 && p < 1.0 {
-        out.deff = Some(var / (p * (1.0 - p) / n as f64));
+        out.deff = Some(var / (p * (1.0 - p) / out.n as f64));
     }
     out
+}
+
+/// Sums over the observations that are their own cluster ([`Obs::OWN_CLUSTER`]).
+#[derive(Default)]
+struct OwnSums {
+    count: u64,
+    w: f64,
+    wy: f64,
+    w2_success: f64,
+    w2_failure: f64,
 }
 
 /// Endline minus baseline from the two rounds' observations (independent samples).

@@ -270,3 +270,53 @@ fn difference_of_matches_difference() {
         assert!(d.p_value.is_some() && d.pairs.is_none());
     }
 }
+
+#[test]
+fn own_cluster_marker_equals_distinct_ids_even_mixed_with_clusters() {
+    let distinct: Vec<Obs> = (0..30u32)
+        .map(|i| obs(i % 4 == 1 || i % 7 == 0, 0.3 + f64::from(i % 5) * 1.7, i))
+        .collect();
+    let marked: Vec<Obs> = distinct
+        .iter()
+        .map(|o| Obs {
+            cluster: Obs::OWN_CLUSTER,
+            ..*o
+        })
+        .collect();
+    let (a, b) = (
+        estimate(&distinct, Design::Survey),
+        estimate(&marked, Design::Survey),
+    );
+    assert_eq!((a.n, a.successes, a.p), (b.n, b.successes, b.p));
+    close(a.se.unwrap(), b.se.unwrap());
+    close(a.deff.unwrap(), b.deff.unwrap());
+    // Half in real clusters (ids 0..3), half on their own (ids 100.. or the marker).
+    let mixed_ids: Vec<Obs> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, o)| Obs {
+            cluster: if i < 15 { i as u32 % 3 } else { 100 + i as u32 },
+            ..*o
+        })
+        .collect();
+    let mixed_marker: Vec<Obs> = mixed_ids
+        .iter()
+        .map(|o| Obs {
+            cluster: if o.cluster >= 100 {
+                Obs::OWN_CLUSTER
+            } else {
+                o.cluster
+            },
+            ..*o
+        })
+        .collect();
+    let (a, b) = (
+        estimate(&mixed_ids, Design::Survey),
+        estimate(&mixed_marker, Design::Survey),
+    );
+    assert_eq!(a.p, b.p);
+    close(a.se.unwrap(), b.se.unwrap());
+    // One observation on its own is a single cluster too.
+    let one = [obs(true, 2.0, Obs::OWN_CLUSTER)];
+    assert_eq!(estimate(&one, Design::Survey).se, None);
+}

@@ -92,9 +92,10 @@ fn simple_obs(successes: u64, n: u64) -> Vec<Obs> {
         .collect()
 }
 
-/// A survey fixture's observations: weight 1 without a weight column, each observation its own
-/// cluster without a cluster column (what the CLI does).
-fn survey_obs(case: &Value) -> Vec<Obs> {
+/// A survey fixture's observations: weight 1 without a weight column; without a cluster column each
+/// observation is its own cluster, marked [`Obs::OWN_CLUSTER`] (or, with `distinct_ids`, given its
+/// index as a cluster id: the same design).
+fn survey_obs_with(case: &Value, distinct_ids: bool) -> Vec<Obs> {
     let success = case["success"].as_str().unwrap().as_bytes();
     success
         .iter()
@@ -104,11 +105,20 @@ fn survey_obs(case: &Value) -> Vec<Obs> {
             weight: case["weight"]
                 .as_array()
                 .map_or(1.0, |w| w[i].as_f64().unwrap()),
-            cluster: case["cluster"]
-                .as_array()
-                .map_or(i as u32, |c| c[i].as_u64().unwrap() as u32),
+            cluster: case["cluster"].as_array().map_or(
+                if distinct_ids {
+                    i as u32
+                } else {
+                    Obs::OWN_CLUSTER
+                },
+                |c| c[i].as_u64().unwrap() as u32,
+            ),
         })
         .collect()
+}
+
+fn survey_obs(case: &Value) -> Vec<Obs> {
+    survey_obs_with(case, false)
 }
 
 #[test]
@@ -171,21 +181,27 @@ fn survey_estimate_matches_samplics_taylor() {
     let doc = fixtures();
     let check = Checker::new();
     for case in cases(&doc, "survey") {
-        let what = case["name"].as_str().unwrap();
-        let e: Estimate = estimate(&survey_obs(case), Design::Survey);
-        check.count(what, e.n, &case["n"]);
-        check.count(what, e.successes, &case["successes"]);
-        check.value(&format!("{what}: p"), e.p, &case["p"]);
-        check.value(&format!("{what}: se"), e.se, &case["se"]);
-        check.value(&format!("{what}: ci_low"), e.ci_low, &case["ci_low"]);
-        check.value(&format!("{what}: ci_high"), e.ci_high, &case["ci_high"]);
-        check.value(&format!("{what}: deff"), e.deff, &case["deff"]);
-        // The JSON shape: se and deff present with a survey design, null or not.
-        let json = serde_json::to_value(&e).unwrap();
-        assert!(
-            json.get("se").is_some() && json.get("deff").is_some(),
-            "{json}"
-        );
+        let name = case["name"].as_str().unwrap();
+        for distinct_ids in [false, true] {
+            if distinct_ids && !case["cluster"].is_null() {
+                continue;
+            }
+            let e: Estimate = estimate(&survey_obs_with(case, distinct_ids), Design::Survey);
+            let what = format!("{name} (distinct ids: {distinct_ids})");
+            check.count(&what, e.n, &case["n"]);
+            check.count(&what, e.successes, &case["successes"]);
+            check.value(&format!("{what}: p"), e.p, &case["p"]);
+            check.value(&format!("{what}: se"), e.se, &case["se"]);
+            check.value(&format!("{what}: ci_low"), e.ci_low, &case["ci_low"]);
+            check.value(&format!("{what}: ci_high"), e.ci_high, &case["ci_high"]);
+            check.value(&format!("{what}: deff"), e.deff, &case["deff"]);
+            // The JSON shape: se and deff present with a survey design, null or not.
+            let json = serde_json::to_value(&e).unwrap();
+            assert!(
+                json.get("se").is_some() && json.get("deff").is_some(),
+                "{json}"
+            );
+        }
     }
     check.report("survey");
 }
