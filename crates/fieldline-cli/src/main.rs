@@ -4,6 +4,7 @@ mod admin;
 mod answers;
 mod data_dir;
 mod device;
+mod export;
 mod form;
 mod serve;
 
@@ -30,6 +31,8 @@ enum Command {
     Admin(admin::AdminArgs),
     /// A headless field device: enroll, pull forms, fill interviews from answer files, sync.
     Device(device::DeviceArgs),
+    /// Export a round's submissions as CSV (what `analyze` reads), XLSX, Stata .dta or SPSS .sav.
+    Export(export::ExportArgs),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -46,5 +49,6 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Form(args) => form::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Device(args) => device::run(args),
+        Command::Export(args) => export::run(args),
     }
 }

@@ -1,0 +1,185 @@
+//! `fieldline export`: a round's submissions as one file (CSV, XLSX, Stata .dta or SPSS .sav),
+//! read from the server's database a page at a time and written row by row, so memory stays
+//! flat however many submissions the round holds. The table is described in
+//! `fieldline_export`: the form's fields outside repeats, named as in the form, then
+//! instance_id, device and received_at; the CSV is what `fieldline analyze` reads.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, ValueEnum};
+use fieldline_export::{
+    CsvWriter, DtaWriter, Layout, PayloadValues, RowWriter, SavWriter, XlsxWriter,
+};
+use fieldline_form::Form;
+use fieldline_server::storage::{open_storage, Campaign, DatabaseUrl, PayloadEncoding, Storage};
+
+/// Submissions read from the database at a time.
+const PAGE: usize = 1000;
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Database URL: sqlite:PATH or postgres://... Default: sqlite:DATA_DIR/server.sqlite3, as
+    /// `fieldline serve`
+    #[arg(long, env = "FIELDLINE_DB")]
+    db: Option<String>,
+    /// Directory of the server's files. Default: $FIELDLINE_DATA_DIR, else ~/.local/share/fieldline
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The campaign (id or exact name).
+    #[arg(long)]
+    campaign: String,
+    /// The round (baseline, endline...).
+    #[arg(long)]
+    round: String,
+    /// The file format.
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// The file to write (replaced if it exists).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// Comma-separated, UTF-8, a header row: what `fieldline analyze` reads.
+    Csv,
+    /// An Excel workbook with one sheet.
+    Xlsx,
+    /// Stata 14+ (format 118), with variable and value labels.
+    Dta,
+    /// SPSS, with variable and value labels.
+    Sav,
+}
+
+pub fn run(args: ExportArgs) -> Result<ExitCode> {
+    let url: DatabaseUrl = match &args.db {
+        Some(url) => url.parse()?,
+        None => DatabaseUrl::Sqlite(
+            args.data_dir
+                .clone()
+                .unwrap_or_else(crate::data_dir::default_data_dir)
+                .join("server.sqlite3"),
+        ),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let storage = open_storage(&url)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+        let result = export(storage.as_ref(), &args).await;
+        if result.is_err() {
+            // Never leave a half-written file that looks like an export.
+            let _ = std::fs::remove_file(&args.out);
+        }
+        result
+    })
+}
+
+async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
+    let campaign = campaign_named(storage, &args.campaign).await?;
+    let rounds = storage.rounds(&campaign.id).await?;
+    let Some(round) = rounds.iter().find(|r| r.name == args.round) else {
+        let known: Vec<&str> = rounds.iter().map(|r| r.name.as_str()).collect();
+        bail!(
+            "the campaign {:?} has no round named {:?}; its rounds: {}",
+            campaign.name,
+            args.round,
+            if known.is_empty() {
+                "none yet".into()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let (_, definition) = storage
+        .round_for_form(&campaign.id, &round.form_id, &round.form_version)
+        .await?
+        .with_context(|| format!("the round {:?} has no form definition", round.name))?;
+    let form: Form = serde_json::from_str(&definition)
+        .with_context(|| format!("cannot read the form definition of round {:?}", round.name))?;
+    let layout = Layout::new(&form);
+
+    let file =
+        File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let out = BufWriter::with_capacity(1 << 16, file);
+    let mut writer: Box<dyn RowWriter> = match args.format {
+        ExportFormat::Csv => Box::new(CsvWriter::new(out, &layout)?),
+        ExportFormat::Xlsx => Box::new(XlsxWriter::new(out, &layout)?),
+        ExportFormat::Dta => Box::new(DtaWriter::new(out, &layout)?),
+        ExportFormat::Sav => Box::new(SavWriter::new(out, &layout)?),
+    };
+    let mut after = 0;
+    let mut encrypted = 0u64;
+    loop {
+        let page = storage.round_payloads_after(&round.id, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for item in page {
+            if item.encoding == PayloadEncoding::Age {
+                encrypted += 1;
+                continue;
+            }
+            let values = PayloadValues::parse(&item.payload).with_context(|| {
+                format!("the stored payload of {} cannot be read", item.instance_id)
+            })?;
+            let row = layout.row(
+                &values.values,
+                &item.instance_id,
+                &item.device,
+                &item.received_at,
+            );
+            writer.write_row(&row)?;
+        }
+    }
+    let finished = writer
+        .finish()
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!(
+        "{}: {} submission(s) of round {:?} of {:?}",
+        args.out.display(),
+        finished.rows,
+        round.name,
+        campaign.name
+    );
+    if finished.truncated > 0 {
+        eprintln!(
+            "warning: {} value(s) were longer than the format's longest string and were cut; \
+             the CSV export holds them whole",
+            finished.truncated
+        );
+    }
+    if encrypted > 0 {
+        eprintln!(
+            "warning: {encrypted} submission(s) are encrypted to the campaign's keys and are not \
+             in the export"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A campaign by id or exact name.
+async fn campaign_named(storage: &dyn Storage, key: &str) -> Result<Campaign> {
+    if let Some(campaign) = storage.campaign(key).await? {
+        return Ok(campaign);
+    }
+    let all = storage.campaigns().await?;
+    if let Some(campaign) = all.iter().find(|c| c.name == key) {
+        return Ok(campaign.clone());
+    }
+    let known: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+    bail!(
+        "no campaign has the id or name {key:?}; known campaigns: {}",
+        if known.is_empty() {
+            "none yet".into()
+        } else {
+            known.join(", ")
+        }
+    )
+}

@@ -1,0 +1,427 @@
+//! `fieldline export`: a campaign set up with `fieldline admin` on a fresh SQLite database,
+//! KAP interviews stored as the server stores them, and the round exported in every format
+//! and read back with independent readers (the csv crate, calamine, and pyreadstat in Python
+//! for Stata and SPSS).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use fieldline_server::secrets::{enrollment_code_hash, sha256_hex};
+use fieldline_server::storage::{open_storage, DatabaseUrl, Incoming, Outcome, PayloadEncoding};
+
+const CAMPAIGN: &str = "Safe migration 2026";
+const AWKWARD: &str = "a \"quoted\", comma\nand newline";
+
+fn kap_form() -> &'static str {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/forms/fieldline/safe_migration_kap.xlsx"
+    )
+}
+
+fn fieldline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fieldline"))
+        .args(args)
+        .env_remove("FIELDLINE_DB")
+        .env("FIELDLINE_LOG", "warn")
+        .output()
+        .expect("the fieldline binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = fieldline(args);
+    assert!(
+        out.status.success(),
+        "fieldline {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The three interviews: (instance id, values).
+fn interviews() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    vec![
+        (
+            "uuid:00000001-export",
+            vec![
+                ("/data/start", "2026-11-25T10:00:00.000+05:45"),
+                ("/data/province", "koshi"),
+                ("/data/municipality", "dharan"),
+                ("/data/ward", "4"),
+                ("/data/consent", "yes"),
+                ("/data/about/gender", "woman"),
+                ("/data/about/age", "22"),
+                ("/data/about/education", "secondary"),
+                ("/data/youth", "yes"),
+                ("/data/know/heard_trafficking", "yes"),
+                ("/data/know/channels", "radio other"),
+                ("/data/know/channels_other", AWKWARD),
+                ("/data/know/knows_hotline", "yes"),
+                ("/data/know/hotline", "1145"),
+                ("/data/know/before_leaving", "check_agency read_contract"),
+                ("/data/views/view_debt", "1"),
+                ("/data/views/view_report", "5"),
+                ("/data/migrants[1]/m_relation", "brother"),
+                ("/data/migrants[1]/m_country", "qatar"),
+                ("/data/migrants[1]/m_contract", "no"),
+                ("/data/migrants[2]/m_relation", "sister"),
+                ("/data/migrants[2]/m_country", "uae"),
+                ("/data/migrants[2]/m_contract", "yes"),
+                ("/data/n_without_contract", "1"),
+                ("/data/end_note", ""),
+                ("/data/meta/instanceID", "uuid:00000001-export"),
+            ],
+        ),
+        (
+            "uuid:00000002-export",
+            vec![
+                ("/data/province", "madhesh"),
+                ("/data/municipality", "janakpur"),
+                ("/data/ward", "12"),
+                ("/data/consent", "yes"),
+                ("/data/about/gender", "man"),
+                ("/data/about/age", "47"),
+                ("/data/about/education", "none"),
+                ("/data/youth", "no"),
+                ("/data/know/heard_trafficking", "no"),
+                ("/data/know/knows_hotline", "dont_know"),
+                ("/data/know/before_leaving", "nothing"),
+                ("/data/views/view_debt", "4"),
+                ("/data/views/view_report", "2"),
+                ("/data/n_without_contract", "0"),
+                ("/data/meta/instanceID", "uuid:00000002-export"),
+            ],
+        ),
+        (
+            "uuid:00000003-export",
+            vec![
+                ("/data/province", "koshi"),
+                ("/data/municipality", "biratnagar"),
+                ("/data/ward", "1"),
+                ("/data/consent", "no"),
+                ("/data/youth", "no"),
+                ("/data/n_without_contract", "0"),
+                ("/data/meta/instanceID", "uuid:00000003-export"),
+            ],
+        ),
+    ]
+}
+
+/// Enrolls a device with `code` and stores the interviews as accepted submissions.
+fn store(db: &Path, code: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let storage = open_storage(&DatabaseUrl::Sqlite(db.to_owned()))
+            .await
+            .unwrap();
+        let device = storage
+            .enroll(
+                &enrollment_code_hash(code),
+                "fieldline:export-device",
+                "Asha",
+                "token-hash",
+            )
+            .await
+            .unwrap();
+        let round = storage.rounds(&device.campaign_id).await.unwrap().remove(0);
+        let items: Vec<Incoming> = interviews()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (instance_id, values))| {
+                // Format 1, keys in their fixed order.
+                let payload = serde_json::to_vec(&serde_json::json!({
+                    "format": 1,
+                    "form_id": round.form_id,
+                    "form_version": round.form_version,
+                    "instance_id": instance_id,
+                    "device_id": "fieldline:export-device",
+                    "username": "Asha",
+                    "start": "2026-11-25T04:15:00.000Z",
+                    "end": "2026-11-25T04:30:00.000Z",
+                    "values": values,
+                }))
+                .unwrap();
+                Incoming {
+                    device: device.id.clone(),
+                    instance_id: instance_id.into(),
+                    device_seq: i as i64 + 1,
+                    form_id: round.form_id.clone(),
+                    form_version: round.form_version.clone(),
+                    round_id: Some(round.id.clone()),
+                    sha256: sha256_hex(&payload),
+                    encoding: PayloadEncoding::Json,
+                    payload,
+                    attachments: "[]".into(),
+                    rejection: None,
+                }
+            })
+            .collect();
+        assert_eq!(
+            storage.store_submissions(items).await.unwrap(),
+            vec![Outcome::Accepted; 3]
+        );
+    })
+}
+
+const HEADER: [&str; 25] = [
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "province",
+    "municipality",
+    "ward",
+    "consent",
+    "gender",
+    "age",
+    "education",
+    "youth",
+    "heard_trafficking",
+    "channels",
+    "channels_other",
+    "knows_hotline",
+    "hotline",
+    "before_leaving",
+    "view_debt",
+    "view_report",
+    "n_without_contract",
+    "instanceID",
+    "instance_id",
+    "device",
+    "received_at",
+];
+
+fn col(name: &str) -> usize {
+    HEADER.iter().position(|h| *h == name).unwrap()
+}
+
+/// pyreadstat's view of a .dta or .sav file, as JSON.
+fn pyreadstat(path: &Path) -> serde_json::Value {
+    const SCRIPT: &str = r#"
+import json, math, sys
+import pyreadstat
+path = sys.argv[1]
+read = pyreadstat.read_dta if path.endswith(".dta") else pyreadstat.read_sav
+df, meta = read(path)
+def plain(v):
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if v == int(v):
+            return int(v)
+    return v
+print(json.dumps({
+    "names": meta.column_names,
+    "labels": meta.column_labels,
+    "value_labels": {k: {str(int(c)): l for c, l in v.items()}
+                     for k, v in meta.variable_value_labels.items()},
+    "rows": [[plain(v) for v in row] for row in df.itertuples(index=False)],
+}))
+"#;
+    let python = Command::new("python3")
+        .args(["-c", "import pyreadstat"])
+        .output();
+    match python {
+        Ok(out) if out.status.success() => {}
+        _ => panic!(
+            "reading .dta and .sav back needs python3 with pyreadstat: install them \
+             (apt-get install python3 python3-pip, then pip install pyreadstat)"
+        ),
+    }
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pyreadstat cannot read {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_round_exports_to_csv_xlsx_dta_and_sav() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("server.sqlite3");
+    let db = format!("sqlite:{}", db_path.display());
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--db", &db];
+        all.extend_from_slice(args);
+        ok(&all)
+    };
+    admin(&["org", "create", "Owner NGO"]);
+    admin(&[
+        "campaign",
+        "create",
+        "--owner",
+        "Owner NGO",
+        "--name",
+        CAMPAIGN,
+    ]);
+    admin(&[
+        "round",
+        "create",
+        "--campaign",
+        CAMPAIGN,
+        "--name",
+        "baseline",
+        "--form",
+        kap_form(),
+    ]);
+    let code = admin(&["enroll-code", "--campaign", CAMPAIGN, "--org", "Owner NGO"]);
+    store(&db_path, code.trim());
+
+    let export = |format: &str| {
+        let out = dir.path().join(format!("baseline.{format}"));
+        let shown = out.to_str().unwrap().to_owned();
+        let args = [
+            "export",
+            "--db",
+            &db,
+            "--campaign",
+            CAMPAIGN,
+            "--round",
+            "baseline",
+            "--format",
+            format,
+            "--out",
+            &shown,
+        ];
+        let result = fieldline(&args);
+        assert!(
+            result.status.success(),
+            "fieldline {args:?} failed:\n{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let said = String::from_utf8_lossy(&result.stderr);
+        assert!(said.contains("3 submission(s)"), "{said}");
+        out
+    };
+
+    // CSV: the header is the form's fields then the server's; one row per submission.
+    let csv_path = export("csv");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), HEADER);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[0][col("channels")], "radio other");
+    assert_eq!(&rows[0][col("channels_other")], AWKWARD);
+    assert_eq!(
+        &rows[0][col("before_leaving")],
+        "check_agency read_contract"
+    );
+    assert_eq!(&rows[0][col("age")], "22");
+    assert_eq!(&rows[0][col("n_without_contract")], "1");
+    assert_eq!(&rows[0][col("instance_id")], "uuid:00000001-export");
+    assert_eq!(&rows[0][col("device")], "fieldline:export-device");
+    assert!(rows[0][col("received_at")].contains('T'));
+    assert_eq!(&rows[1][col("province")], "madhesh");
+    assert_eq!(&rows[2][col("gender")], "");
+    assert!(!rows[0].iter().any(|v| v == "brother"), "repeats stay out");
+
+    // XLSX: the same table, numbers as numbers.
+    {
+        use calamine::{Data, Reader as _};
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(export("xlsx")).unwrap();
+        let range = book.worksheet_range("data").unwrap();
+        let cells: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+        assert_eq!(cells.len(), 4);
+        let header: Vec<String> = cells[0].iter().map(|c| c.to_string()).collect();
+        assert_eq!(header, HEADER);
+        assert_eq!(cells[1][col("age")], Data::Float(22.0));
+        assert_eq!(cells[1][col("view_report")], Data::Float(5.0));
+        assert_eq!(
+            cells[1][col("channels_other")],
+            Data::String(AWKWARD.into())
+        );
+        assert_eq!(
+            cells[2][col("municipality")],
+            Data::String("janakpur".into())
+        );
+        assert_eq!(cells[3][col("age")], Data::Empty);
+    }
+
+    // Stata and SPSS: names, variable labels, value labels and values as pyreadstat reads them.
+    for format in ["dta", "sav"] {
+        let seen = pyreadstat(&export(format));
+        let names: Vec<&str> = seen["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(names, HEADER, "{format}");
+        let labels = &seen["labels"];
+        assert_eq!(labels[col("age")], "Age", "{format}");
+        assert_eq!(labels[col("ward")], "Ward number", "{format}");
+        assert_eq!(
+            labels[col("view_debt")],
+            "Someone who borrowed for the journey must accept any work offered.",
+            "{format}"
+        );
+        assert_eq!(
+            labels[col("instance_id")],
+            serde_json::Value::Null,
+            "{format}"
+        );
+        let agree = serde_json::json!({
+            "1": "Strongly disagree", "2": "Disagree", "3": "Neither", "4": "Agree",
+            "5": "Strongly agree"
+        });
+        assert_eq!(
+            seen["value_labels"],
+            serde_json::json!({"view_debt": agree, "view_report": agree}),
+            "{format}"
+        );
+        let rows = seen["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 3, "{format}");
+        let first = &rows[0];
+        assert_eq!(first[col("province")], "koshi", "{format}");
+        assert_eq!(first[col("age")], 22, "{format}");
+        assert_eq!(first[col("hotline")], 1145, "{format}");
+        assert_eq!(first[col("view_debt")], 1, "{format}");
+        assert_eq!(first[col("view_report")], 5, "{format}");
+        assert_eq!(first[col("channels")], "radio other", "{format}");
+        assert_eq!(first[col("channels_other")], AWKWARD, "{format}");
+        assert_eq!(
+            first[col("instance_id")],
+            "uuid:00000001-export",
+            "{format}"
+        );
+        assert_eq!(rows[1][col("education")], "none", "{format}");
+        assert_eq!(rows[2][col("age")], serde_json::Value::Null, "{format}");
+        assert_eq!(
+            rows[2][col("view_debt")],
+            serde_json::Value::Null,
+            "{format}"
+        );
+        assert_eq!(rows[2][col("gender")], "", "{format}");
+    }
+
+    // A round that does not exist is named with the ones that do, and no file is left.
+    let missing = dir.path().join("endline.csv");
+    let out = fieldline(&[
+        "export",
+        "--db",
+        &db,
+        "--campaign",
+        CAMPAIGN,
+        "--round",
+        "endline",
+        "--format",
+        "csv",
+        "--out",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("baseline"), "{err}");
+    assert!(!missing.exists());
+}
