@@ -9,6 +9,7 @@ mod bench;
 mod demo;
 mod postgres;
 mod process;
+mod python;
 mod run;
 mod setup;
 mod test;

@@ -11,6 +11,7 @@ use crate::{
 pub fn test() -> anyhow::Result<()> {
     let started = Instant::now();
     setup::ensure(&setup::Need::test())?;
+    let python = crate::python::ensure_pyreadstat()?;
     // The server's storage tests run against PostgreSQL as well as SQLite. The cluster is stopped
     // and removed when `postgres` goes out of scope, however the run ends.
     let postgres = TestCluster::start()?;
@@ -43,7 +44,8 @@ pub fn test() -> anyhow::Result<()> {
     run_command(
         Command::new("cargo")
             .args(["test", "--workspace", "--exclude", "fieldline-e2e"])
-            .env(URL_VAR, postgres.url()),
+            .env(URL_VAR, postgres.url())
+            .env(crate::python::PYTHON_VAR, &python),
     )?;
     done(at);
 

@@ -222,17 +222,19 @@ print(json.dumps({
     "rows": [[plain(v) for v in row] for row in df.itertuples(index=False)],
 }))
 "#;
-    let python = Command::new("python3")
+    // `cargo xtask test` finds or installs a Python with pyreadstat and names it here.
+    let interpreter = std::env::var("FIELDLINE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = Command::new(&interpreter)
         .args(["-c", "import pyreadstat"])
         .output();
     match python {
         Ok(out) if out.status.success() => {}
         _ => panic!(
-            "reading .dta and .sav back needs python3 with pyreadstat: install them \
-             (apt-get install python3 python3-pip, then pip install pyreadstat)"
+            "reading .dta and .sav back needs Python with pyreadstat ({interpreter} has none): \
+             run the tests through `cargo xtask test`, which installs it"
         ),
     }
-    let out = Command::new("python3")
+    let out = Command::new(&interpreter)
         .args(["-c", SCRIPT])
         .arg(path)
         .output()
