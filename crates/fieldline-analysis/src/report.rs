@@ -139,7 +139,7 @@ pub fn analyze(analysis: &Analysis, baseline: &Round, endline: &Round) -> Report
                             let g = &mut buf[bd.group(r, row)];
                             let cluster = match &round.clusters {
                                 Some(c) => c[row],
-                                None => g.len() as u32,
+                                None => Obs::OWN_CLUSTER,
                             };
                             g.push(Obs {
                                 success: s == SUCCESS,

@@ -1,6 +1,7 @@
 //! `fieldline`: one command for everything that is not the field app.
 
 mod admin;
+mod analyze;
 mod answers;
 mod data_dir;
 mod device;
@@ -31,6 +32,9 @@ enum Command {
     Admin(admin::AdminArgs),
     /// A headless field device: enroll, pull forms, fill interviews from answer files, sync.
     Device(device::DeviceArgs),
+    /// Baseline versus endline: every indicator of the form with 95% confidence intervals, the
+    /// change and its significance, overall and by group, from two CSV exports.
+    Analyze(analyze::AnalyzeArgs),
     /// Export a round's submissions as CSV (what `analyze` reads), XLSX, Stata .dta or SPSS .sav.
     Export(export::ExportArgs),
 }
@@ -49,6 +53,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Form(args) => form::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Device(args) => device::run(args),
+        Command::Analyze(args) => analyze::run(args),
         Command::Export(args) => export::run(args),
     }
 }
