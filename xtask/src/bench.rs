@@ -4,6 +4,9 @@
 //! - `answers`, `start`, `bundle`: the field app's targets (issue 4; `bench/app.rs`): saving an
 //!   answer in the device store, starting the release app to its home screen under Xvfb, and the
 //!   size of the UI's wasm bundle. `app` names all three.
+//! - `ingest`, `slowlink`: the server and sync targets (issue 5): submissions per second the server
+//!   takes in on SQLite and PostgreSQL (`bench/ingest.rs`), and a sync over a shaped 100 kbit/s link
+//!   with latency and drops against its physical limit and ODK-style uploads (`bench/slowlink.rs`).
 //!
 //! The default runs everything and rewrites the whole file. `--only` runs a subset and rewrites only
 //! those sections, keeping the others as the last run left them (each section says which command
@@ -11,6 +14,8 @@
 
 mod app;
 mod engine;
+mod ingest;
+mod slowlink;
 
 use std::process::Command;
 
@@ -28,6 +33,10 @@ pub struct BenchArgs {
     engine: engine::EngineArgs,
     #[command(flatten)]
     app: app::AppArgs,
+    #[command(flatten)]
+    ingest: ingest::IngestArgs,
+    #[command(flatten)]
+    slowlink: slowlink::SlowlinkArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,10 +51,14 @@ enum Part {
     Start,
     /// The UI bundle's size.
     Bundle,
+    /// The server's ingest rate on SQLite and PostgreSQL (issue 5).
+    Ingest,
+    /// Sync over a slow, dropping link against its physical limit and ODK-style (issue 5; root).
+    Slowlink,
 }
 
 /// BENCHMARKS.md's sections in file order, each after a marker line naming it.
-const SECTIONS: [&str; 4] = ["engine", "answers", "start", "bundle"];
+const SECTIONS: [&str; 6] = ["engine", "answers", "start", "bundle", "ingest", "slowlink"];
 
 /// What every section says about where and when it was measured.
 pub struct Facts {
@@ -104,11 +117,17 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if wanted(Part::Start) {
         fresh("start", app::start(&args.app, &facts)?);
     }
+    if wanted(Part::Ingest) {
+        fresh("ingest", ingest::bench(&args.ingest, &facts)?);
+    }
+    if wanted(Part::Slowlink) {
+        fresh("slowlink", slowlink::bench(&args.slowlink, &facts)?);
+    }
 
     let mut report = String::from(
         "# Benchmarks\n\n\
 Written by `cargo xtask bench`, which measures everything below; `cargo xtask bench --only PART` (`engine`, \
-`answers`, `start`, `bundle`, or `app` for the last three) measures a part again and keeps the other sections as \
+`answers`, `start`, `bundle`, or `app` for answers, start and bundle; `ingest`, `slowlink`) measures a part again and keeps the other sections as \
 they were. Each section names the command that produced it and when.\n",
     );
     for name in SECTIONS {
