@@ -40,8 +40,9 @@ enum Task {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
-    /// Time the form engine (native, wasm, against ODK's), answer saving, app start and the UI
-    /// bundle's size; writes BENCHMARKS.md.
+    /// Time the form engine (native, wasm, against ODK's), answer saving, app start, the UI
+    /// bundle's size, server ingest (SQLite, PostgreSQL) and sync over a slow, dropping link;
+    /// writes BENCHMARKS.md (`--only` runs a part and keeps the other sections).
     Bench(bench::BenchArgs),
 }
 
