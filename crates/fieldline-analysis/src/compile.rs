@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use fieldline_form::{Expr, Form, NodeId, Translations};
 
 use crate::error::AnalysisError;
+use crate::fast::Fast;
 
 /// What to analyse beyond the form: the `--by`, `--cluster`, `--weight` and `--panel-id`
 /// columns (each a header or a field name), and the instant `now()`/`today()` evaluate to.
@@ -30,6 +31,9 @@ pub(crate) struct CompiledIndicator {
     pub label: String,
     pub expression: Expr,
     pub denominator: Option<Expr>,
+    /// The same, compiled for the common shapes (see [`crate::fast`]).
+    pub fast_expression: Fast,
+    pub fast_denominator: Option<Fast>,
     /// Nodes the expression and the denominator reference, in order of first use.
     pub refs: Vec<NodeId>,
 }
@@ -82,15 +86,32 @@ impl Analysis {
                     .to_string(),
                 expression: ind.expression.expr().clone(),
                 denominator: ind.denominator.as_ref().map(|d| d.expr().clone()),
+                fast_expression: Fast::Const(false),
+                fast_denominator: None,
                 refs,
             });
         }
-        Ok(Analysis {
+        let mut analysis = Analysis {
             form,
             spec,
             indicators,
             field_ids,
-        })
+        };
+        let compiled: Vec<(Fast, Option<Fast>)> = analysis
+            .indicators
+            .iter()
+            .map(|i| {
+                (
+                    Fast::compile(&i.expression, &analysis),
+                    i.denominator.as_ref().map(|d| Fast::compile(d, &analysis)),
+                )
+            })
+            .collect();
+        for (ind, (e, d)) in analysis.indicators.iter_mut().zip(compiled) {
+            ind.fast_expression = e;
+            ind.fast_denominator = d;
+        }
+        Ok(analysis)
     }
 
     pub fn form(&self) -> &Form {

@@ -30,7 +30,42 @@ pub(crate) struct ChoiceCheck {
     pub column: usize,
     pub multiple: bool,
     pub list: String,
-    pub choices: HashSet<String>,
+    pub choices: ChoiceSet,
+}
+
+/// Choice names: a short list is searched in order (faster than hashing for the few choices
+/// most questions have), a long one hashed.
+#[derive(Debug, Clone)]
+pub(crate) enum ChoiceSet {
+    Few(Vec<String>),
+    Many(HashSet<String>),
+}
+
+impl ChoiceSet {
+    fn new(names: Vec<String>) -> ChoiceSet {
+        if names.len() <= 16 {
+            ChoiceSet::Few(names)
+        } else {
+            ChoiceSet::Many(names.into_iter().collect())
+        }
+    }
+
+    pub fn contains(&self, value: &str) -> bool {
+        match self {
+            ChoiceSet::Few(v) => v.iter().any(|c| c == value),
+            ChoiceSet::Many(h) => h.contains(value),
+        }
+    }
+
+    /// Sorted, for messages.
+    pub fn names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = match self {
+            ChoiceSet::Few(v) => v.iter().map(String::as_str).collect(),
+            ChoiceSet::Many(h) => h.iter().map(String::as_str).collect(),
+        };
+        out.sort_unstable();
+        out
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -235,12 +270,13 @@ fn choice_check(analysis: &Analysis, node: NodeId, map: &ColumnMap) -> Option<Ch
         } => file.clone(),
         _ => return None,
     };
-    let choices = form
-        .choice_list(&list)?
-        .choices
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let choices = ChoiceSet::new(
+        form.choice_list(&list)?
+            .choices
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
+    );
     Some(ChoiceCheck {
         column: map.column(node)?,
         multiple,
@@ -258,7 +294,7 @@ pub(crate) struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn value(&self, node: NodeId) -> &str {
+    pub fn value(&self, node: NodeId) -> &str {
         match self.layout.slot_of_node.get(node) {
             Some(Slot::Column(c)) => self.record.get(*c).unwrap_or(""),
             Some(Slot::Computed(i)) => self.computed.get(*i).map_or("", String::as_str),
@@ -355,24 +391,23 @@ pub(crate) fn compute(
     record: &csv::StringRecord,
     computed: &mut Vec<String>,
 ) -> Result<(), (NodeId, EvalError)> {
-    computed.clear();
-    for &node in &layout.calcs {
+    // The strings are reused from row to row.
+    computed.resize_with(layout.calcs.len(), String::new);
+    for (i, &node) in layout.calcs.iter().enumerate() {
         let Some(calc) = &analysis.form.nodes[node].bind.calculate else {
-            computed.push(String::new());
             continue;
         };
-        let value = {
-            let row = Row {
-                analysis,
-                layout,
-                record,
-                computed,
-            };
-            fieldline_xpath::evaluate_string(calc.expr(), &row, node as u32)
-                .map(|v| v.into_owned())
-                .map_err(|e| (node, e))?
+        let (done, rest) = computed.split_at_mut(i);
+        let row = Row {
+            analysis,
+            layout,
+            record,
+            computed: done,
         };
-        computed.push(value);
+        let value = fieldline_xpath::evaluate_string(calc.expr(), &row, node as u32)
+            .map_err(|e| (node, e))?;
+        rest[0].clear();
+        rest[0].push_str(&value);
     }
     Ok(())
 }

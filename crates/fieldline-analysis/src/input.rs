@@ -22,6 +22,13 @@ pub(crate) struct GroupColumn {
 
 impl GroupColumn {
     fn push(&mut self, value: &str) {
+        // Few distinct values (sex, district) are found faster in order than by hashing.
+        if self.values.len() <= 16 {
+            if let Some(id) = self.values.iter().position(|v| v == value) {
+                self.of_row.push(id as u32);
+                return;
+            }
+        }
         let id = match self.index.get(value) {
             Some(&id) => id,
             None => {
@@ -131,8 +138,7 @@ pub fn read_round<R: Read>(
             }
             for v in value.split_whitespace() {
                 if !check.choices.contains(v) {
-                    let mut known: Vec<&str> = check.choices.iter().map(String::as_str).collect();
-                    known.sort_unstable();
+                    let known = check.choices.names();
                     return Err(AnalysisError::data(
                         place(check.column),
                         format!(
@@ -221,12 +227,12 @@ pub fn read_round<R: Read>(
         };
         for (ind, states) in analysis.indicators.iter().zip(round.states.iter_mut()) {
             let outcome = (|| {
-                if let Some(d) = &ind.denominator {
-                    if !row.is_true(d)? {
+                if let Some(d) = &ind.fast_denominator {
+                    if !d.eval(&row)? {
                         return Ok(OUT);
                     }
                 }
-                Ok(if row.is_true(&ind.expression)? {
+                Ok(if ind.fast_expression.eval(&row)? {
                     SUCCESS
                 } else {
                     FAILURE

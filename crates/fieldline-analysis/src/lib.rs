@@ -23,6 +23,7 @@ pub mod columns;
 mod compile;
 mod context;
 mod error;
+mod fast;
 mod input;
 pub mod render;
 mod report;

@@ -490,3 +490,66 @@ fn survey_design_uses_weights_and_clusters() {
     let base_json = &json["indicators"][0]["groups"][0]["baseline"];
     assert!(base_json.get("se").is_some() && base_json.get("deff").is_some());
 }
+
+#[test]
+fn the_fast_path_agrees_with_the_xpath_engine() {
+    use crate::context::{compute, Layout, Row};
+    use crate::fast::Fast;
+
+    let a = analysis(Spec::default());
+    let csv = "\
+heard_trafficking,knows_hotline,hotline,before_leaving,view_debt,age
+yes,yes,1145,check_agency read_contract,1,22
+no,no,,read_contract,2,40
+dont_know,no,,  nothing ,3,29
+,,,,,
+yes,yes,,tell_family check_agency,5,55
+";
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let layout = Layout::new(&a, headers, "t.csv").unwrap();
+    // (what, the engine's tree, the fast form).
+    let mut cases: Vec<(String, fieldline_xpath::Expr, Fast)> = [
+        "'yes' != ${heard_trafficking}",
+        "not(${knows_hotline} = 'no') or false()",
+        "selected(${before_leaving}, ' nothing ')",
+        "selected(${before_leaving}, '')",
+        "${view_debt} = 2 and true()",
+        "${age} <= 29 and selected(${before_leaving}, 'check_agency')",
+    ]
+    .iter()
+    .map(|src| {
+        let e = fieldline_xpath::parse(src).unwrap();
+        let fast = Fast::compile(&e, &a);
+        (src.to_string(), e, fast)
+    })
+    .collect();
+    for ind in &a.indicators {
+        cases.push((
+            ind.name.clone(),
+            ind.expression.clone(),
+            ind.fast_expression.clone(),
+        ));
+        if let (Some(d), Some(f)) = (&ind.denominator, &ind.fast_denominator) {
+            cases.push((format!("{} denominator", ind.name), d.clone(), f.clone()));
+        }
+    }
+    let mut computed = Vec::new();
+    let mut checked = 0;
+    for record in r.records() {
+        let record = record.unwrap();
+        compute(&a, &layout, &record, &mut computed).unwrap();
+        let row = Row {
+            analysis: &a,
+            layout: &layout,
+            record: &record,
+            computed: &computed,
+        };
+        for (what, expr, fast) in &cases {
+            let engine = row.is_true(expr).unwrap();
+            assert_eq!(fast.eval(&row).unwrap(), engine, "{what} on {record:?}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 5 * cases.len());
+}
