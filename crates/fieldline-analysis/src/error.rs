@@ -23,18 +23,7 @@ impl fmt::Display for Place {
     }
 }
 
-/// `0` -> `A`, `25` -> `Z`, `26` -> `AA`, as spreadsheets name columns.
-pub fn column_letter(index: usize) -> String {
-    let mut n = index + 1;
-    let mut out = Vec::new();
-    while n > 0 {
-        let rem = (n - 1) % 26;
-        out.push(b'A' + rem as u8);
-        n = (n - 1) / 26;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
+pub use fieldline_form::column_letter;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnalysisError {
@@ -58,20 +47,5 @@ impl AnalysisError {
             place,
             message: message.into(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_letters() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(27), "AB");
-        assert_eq!(column_letter(701), "ZZ");
-        assert_eq!(column_letter(702), "AAA");
     }
 }

@@ -415,8 +415,8 @@ async fn organization(storage: &dyn Storage, key: &str) -> Result<Organization> 
     )
 }
 
-/// A campaign by id or exact name.
-async fn campaign_named(storage: &dyn Storage, key: &str) -> Result<Campaign> {
+/// A campaign by id or exact name (also for `fieldline export`).
+pub(crate) async fn campaign_named(storage: &dyn Storage, key: &str) -> Result<Campaign> {
     if let Some(campaign) = storage.campaign(key).await? {
         return Ok(campaign);
     }

@@ -15,7 +15,7 @@ use fieldline_export::{
     CsvWriter, DtaWriter, Layout, PayloadValues, RowWriter, SavWriter, XlsxWriter,
 };
 use fieldline_form::Form;
-use fieldline_server::storage::{open_storage, Campaign, DatabaseUrl, PayloadEncoding, Storage};
+use fieldline_server::storage::{open_storage, DatabaseUrl, PayloadEncoding, Storage};
 
 /// Submissions read from the database at a time.
 const PAGE: usize = 1000;
@@ -83,7 +83,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
 }
 
 async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
-    let campaign = campaign_named(storage, &args.campaign).await?;
+    let campaign = crate::admin::campaign_named(storage, &args.campaign).await?;
     let rounds = storage.rounds(&campaign.id).await?;
     let Some(round) = rounds.iter().find(|r| r.name == args.round) else {
         let known: Vec<&str> = rounds.iter().map(|r| r.name.as_str()).collect();
@@ -162,24 +162,4 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A campaign by id or exact name.
-async fn campaign_named(storage: &dyn Storage, key: &str) -> Result<Campaign> {
-    if let Some(campaign) = storage.campaign(key).await? {
-        return Ok(campaign);
-    }
-    let all = storage.campaigns().await?;
-    if let Some(campaign) = all.iter().find(|c| c.name == key) {
-        return Ok(campaign.clone());
-    }
-    let known: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
-    bail!(
-        "no campaign has the id or name {key:?}; known campaigns: {}",
-        if known.is_empty() {
-            "none yet".into()
-        } else {
-            known.join(", ")
-        }
-    )
 }

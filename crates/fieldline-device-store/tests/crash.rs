@@ -67,17 +67,32 @@ fn sigkill_at_random_moments_loses_no_acknowledged_answer() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // Kill while it answers, whatever the machine's load: wait for its first acknowledged
+        // answer, then a random moment within the next 40 ms.
+        let stdout = child.stdout.take().unwrap();
+        let (first_line, started_answering) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut out = String::new();
+            let mut lines = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            let mut signalled = false;
+            while std::io::BufRead::read_line(&mut lines, &mut line).unwrap_or(0) > 0 {
+                out.push_str(&line);
+                line.clear();
+                if !signalled {
+                    let _ = first_line.send(());
+                    signalled = true;
+                }
+            }
+            out.push_str(&line);
+            out
+        });
+        let _ = started_answering.recv_timeout(Duration::from_secs(30));
         std::thread::sleep(Duration::from_micros(rng.below(40_000)));
         // Child::kill sends SIGKILL on Unix: no destructor, no flush, no checkpoint runs.
         child.kill().unwrap();
         let status = child.wait().unwrap();
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
+        let out = reader.join().unwrap();
         let mut err = String::new();
         child
             .stderr

@@ -9,24 +9,6 @@ use fieldline_device_store::{
     AuditEvent, DeviceStore, FinalizeOutcome, OutboxEntry, StoreError, SyncState, AUDIT_FILE,
     END_SCREEN_KEY,
 };
-use rust_xlsxwriter::Workbook;
-
-/// A workbook from sheets of rows (every cell a string).
-fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                if !cell.is_empty() {
-                    ws.write_string(r as u32, c as u16, *cell).unwrap();
-                }
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
 
 /// A small form with a question per screen, a field-list group, a repeat and an `audit` row
 /// with `parameters` (none when `None`).

@@ -10,24 +10,6 @@ use fieldline_device_store::{
     Action, DeviceStore, FinalizeOutcome, OutboxEntry, StoreError, AUDIT_FILE,
     MAX_ANSWER_FILE_BYTES,
 };
-use rust_xlsxwriter::Workbook;
-
-/// A workbook from sheets of rows (every cell a string).
-fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                if !cell.is_empty() {
-                    ws.write_string(r as u32, c as u16, *cell).unwrap();
-                }
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
 
 /// A form with a photo, a voice recording asked only when `record` is yes, a picked file and a
 /// photo per household member (a repeat); with an `audit` row when `audited`.

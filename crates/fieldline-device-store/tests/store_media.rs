@@ -6,26 +6,8 @@ mod common;
 use common::*;
 use fieldline_device_store::payload::sha256_hex;
 use fieldline_device_store::{media_files_next_to, DeviceStore, MediaFile, StoreError};
-use rust_xlsxwriter::Workbook;
 
 const FORM_FILE: &str = "consent_media.xlsx";
-
-/// A workbook from sheets of rows (every cell a string).
-fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                if !cell.is_empty() {
-                    ws.write_string(r as u32, c as u16, *cell).unwrap();
-                }
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
 
 /// A consent question with a picture in English and Hindi and a spoken prompt in Hindi (via
 /// `media::` headers), choices with pictures (via the `image` alias), and a question without

@@ -63,7 +63,7 @@ pub use form::Summary;
 pub use model::{
     Bind, Choice, ChoiceList, ChoiceSource, Form, Indicator, Node, NodeId, NodeKind, Translations,
 };
-pub use problems::{Column, FormErrors, Problem};
+pub use problems::{column_letter, Column, FormErrors, Problem};
 pub use settings::Settings;
 pub use types::{DataType, QuestionType};
 #[cfg(feature = "xlsform")]
