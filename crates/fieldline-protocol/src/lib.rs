@@ -33,6 +33,8 @@
 //! sequence number, hash, attachment list); `encoding` says how the payload is written. Only
 //! `json` payloads are validated by the server's form engine; others are stored as they came.
 
+pub mod dashboard;
+
 use serde::{Deserialize, Serialize};
 
 /// The API's path prefix.

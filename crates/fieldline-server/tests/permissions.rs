@@ -3,6 +3,7 @@
 //! endpoint without its row fails here.
 
 mod api_support;
+mod rounds_support;
 
 use api_support::*;
 use axum::http::Method;
@@ -117,6 +118,22 @@ fn table() -> Vec<(Method, &'static str, Row)> {
             "/api/v1/campaigns/{campaign}/enrollment-codes",
             PARTNER_CODES,
         ),
+        // What people read is filtered to their reach (see `partners_see_only_their_own_data`).
+        (
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/progress",
+            CAMPAIGN_READ,
+        ),
+        (
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/report",
+            CAMPAIGN_READ,
+        ),
+        (
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/rounds/{name}/export",
+            CAMPAIGN_READ,
+        ),
     ]
 }
 
@@ -182,7 +199,8 @@ async fn call(
     let client = &world.server.client;
     let mut concrete = path
         .replace("{campaign}", &world.campaign.id)
-        .replace("{sha256}", attachment);
+        .replace("{sha256}", attachment)
+        .replace("{name}", "baseline");
     if path.contains("{device}") {
         // A fresh device of the partner for every call, so each revocation has work to do.
         let (id, _) = world
@@ -229,6 +247,7 @@ fn attachment_len() -> usize {
 #[tokio::test]
 async fn every_endpoint_answers_every_caller_as_the_rules_say() {
     let world = world().await;
+    rounds_support::publish_endline(&world).await;
     let creds = credentials(&world).await;
     // A complete attachment to ask about.
     let bytes = attachment_bytes();

@@ -12,9 +12,13 @@
 mod dashboard;
 mod device;
 mod enroll;
+mod export;
 mod health;
 mod login;
 mod people;
+mod progress;
+mod report;
+mod rows;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -127,6 +131,21 @@ fn table() -> Vec<Route> {
             Method::POST,
             "/api/v1/campaigns/{campaign}/enrollment-codes",
             people::enrollment_codes,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/progress",
+            progress::progress,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/report",
+            report::report,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/rounds/{name}/export",
+            export::export,
         ),
     ]
 }

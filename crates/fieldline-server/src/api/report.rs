@@ -1,0 +1,273 @@
+//! `GET /api/v1/campaigns/{campaign}/report?by=COL&by=COL&cluster=COL&weight=COL&format=json|html|xlsx`:
+//! baseline (the round named `baseline`) against endline (`endline`) for every indicator of the
+//! baseline's form, computed by `fieldline_analysis` over the rows `fieldline_export` makes of the
+//! stored payloads: each round is written as the CSV `fieldline analyze` reads into a bounded
+//! channel that the analysis reads on another thread, so no round is held whole.
+//!
+//! Who sees what: everyone who reads the campaign. The campaign's managers (and admins) get
+//! every organization's submissions; a partner's people get a report of their own
+//! organization's submissions only, as every listing restricts them (the JSON says
+//! `"reach": "organization"`, and the html and xlsx carry the same numbers). A partner learns
+//! how its own fieldwork moved the indicators, never another partner's data.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fieldline_analysis::{analyze, read_round, render, Analysis, Report, Round, Spec};
+use fieldline_export::{CsvWriter, Kind};
+use fieldline_form::{NodeKind, QuestionType};
+use fieldline_protocol::dashboard::{
+    ColumnChoice, DiffView, EstimateView, GroupView, IndicatorView, ReportView,
+};
+
+use super::export::{attachment, file_name};
+use super::rows::{channel, ChannelReader, RoundSource};
+use super::{ApiError, AppState};
+use crate::access::{Access, Reach};
+use crate::auth::PersonAuth;
+
+pub async fn report(
+    State(state): State<AppState>,
+    PersonAuth(user): PersonAuth,
+    Path(id): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let campaign = state.storage.campaign(&id).await?;
+    let reach = Access::of(&user).read(campaign.as_ref())?;
+    let campaign = campaign.ok_or_else(ApiError::no_campaign)?;
+    let mut by = Vec::new();
+    let (mut cluster, mut weight, mut format) = (None, None, "json".to_string());
+    for (key, value) in query {
+        let value = value.trim().to_string();
+        match key.as_str() {
+            "by" if !value.is_empty() => {
+                if !by.contains(&value) {
+                    by.push(value)
+                }
+            }
+            "cluster" if !value.is_empty() => cluster = Some(value),
+            "weight" if !value.is_empty() => weight = Some(value),
+            "format" => format = value,
+            "by" | "cluster" | "weight" => {}
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter {other:?}: the report takes by, cluster, weight and format"
+                )))
+            }
+        }
+    }
+    if !["json", "html", "xlsx"].contains(&format.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "format {format:?} is not one of json, html, xlsx"
+        )));
+    }
+    let baseline = RoundSource::open(&state.storage, &campaign, &reach, "baseline").await?;
+    let endline = RoundSource::open(&state.storage, &campaign, &reach, "endline").await?;
+    let spec = Spec {
+        by: by.clone(),
+        cluster: cluster.clone(),
+        weight: weight.clone(),
+        panel_id: None,
+        now_millis: now_millis(),
+    };
+    let analysis = Analysis::new(baseline.form.clone(), spec)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let analysis = Arc::new(analysis);
+    let (b, e) = tokio::join!(
+        read(analysis.clone(), Arc::new(baseline)),
+        read(analysis.clone(), Arc::new(endline))
+    );
+    let ((baseline_round, baseline), (endline_round, _)) = (b?, e?);
+    let report = analyze(&analysis, &baseline_round, &endline_round);
+    let stem = [campaign.name.as_str(), "report"];
+    match format.as_str() {
+        "html" => Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment(&file_name(&stem, "html")),
+                ),
+            ],
+            render::html(&report),
+        )
+            .into_response()),
+        "xlsx" => {
+            let bytes = render::xlsx(&report)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        ),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        attachment(&file_name(&stem, "xlsx")),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        _ => Ok(Json(view(&report, &baseline, &reach, by, cluster, weight)).into_response()),
+    }
+}
+
+/// One round read through the analysis: a blocking thread writes its CSV into a channel, another
+/// reads it. Answers the round and its source back.
+async fn read(
+    analysis: Arc<Analysis>,
+    source: Arc<RoundSource>,
+) -> Result<(Round, Arc<RoundSource>), ApiError> {
+    let (out, rx) = channel();
+    let handle = tokio::runtime::Handle::current();
+    let writing = source.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut out = out;
+        let result = CsvWriter::new(&mut out, &writing.layout)
+            .and_then(|csv| writing.write_all(&handle, Box::new(csv)));
+        match result {
+            Ok(_) => drop(out),
+            Err(e) => out.fail(e.to_string()),
+        }
+    });
+    let name = source.round.name.clone();
+    let reader =
+        tokio::task::spawn_blocking(move || read_round(&analysis, &name, ChannelReader::new(rx)));
+    let (written, read) = tokio::join!(writer, reader);
+    written.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let round = read
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((round, source))
+}
+
+fn view(
+    report: &Report,
+    baseline: &RoundSource,
+    reach: &Reach,
+    by: Vec<String>,
+    cluster: Option<String>,
+    weight: Option<String>,
+) -> ReportView {
+    let estimate = |e: &fieldline_stats::Estimate| EstimateView {
+        n: e.n,
+        successes: e.successes,
+        p: e.p,
+        ci_low: e.ci_low,
+        ci_high: e.ci_high,
+        se: e.se,
+        deff: e.deff,
+    };
+    let indicators = report
+        .indicators
+        .iter()
+        .map(|i| IndicatorView {
+            name: i.name.clone(),
+            label: i.label.clone(),
+            groups: i
+                .groups
+                .iter()
+                .map(|g| GroupView {
+                    group: g.group.clone(),
+                    title: render::group_title(&report.meta, g),
+                    baseline: estimate(&g.baseline),
+                    endline: estimate(&g.endline),
+                    diff: DiffView {
+                        estimate: g.diff.estimate,
+                        ci_low: g.diff.ci_low,
+                        ci_high: g.diff.ci_high,
+                        p_value: g.diff.p_value,
+                    },
+                    change: render::change_sentence(g),
+                })
+                .collect(),
+        })
+        .collect();
+    let (breakdowns, clusters, weights) = column_choices(baseline);
+    ReportView {
+        title: report.meta.title.clone(),
+        baseline_rows: report.meta.baseline_rows as u64,
+        endline_rows: report.meta.endline_rows as u64,
+        design: report.meta.design.clone(),
+        by,
+        cluster,
+        weight,
+        breakdowns,
+        clusters,
+        weights,
+        reach: match reach {
+            Reach::All => "all",
+            Reach::Organization(_) => "organization",
+        }
+        .into(),
+        indicators,
+    }
+}
+
+/// What the form offers as breakdowns (select_one questions, and calculated groups such as an
+/// age group), clusters (any field, and the device) and weights (numeric fields and
+/// calculations).
+fn column_choices(
+    source: &RoundSource,
+) -> (Vec<ColumnChoice>, Vec<ColumnChoice>, Vec<ColumnChoice>) {
+    let form = &source.form;
+    let question = |name: &str| {
+        form.nodes
+            .iter()
+            .find(|n| n.name == name && matches!(n.kind, NodeKind::Question(_)))
+            .and_then(|n| n.question_type())
+    };
+    let (mut breakdowns, mut clusters, mut weights) = (Vec::new(), Vec::new(), Vec::new());
+    for column in &source.layout.columns {
+        let choice = ColumnChoice {
+            column: column.name.clone(),
+            label: column.label.clone(),
+        };
+        if column.name == "instance_id" || column.name == "received_at" {
+            continue;
+        }
+        let q = question(&column.name);
+        let grouping_calc = q == Some(QuestionType::Calculate) && {
+            let n = column.name.to_ascii_lowercase();
+            [
+                "age_group",
+                "agegroup",
+                "age_band",
+                "youth",
+                "sex",
+                "district",
+            ]
+            .iter()
+            .any(|w| n.contains(w))
+        };
+        if q == Some(QuestionType::SelectOne) || grouping_calc {
+            breakdowns.push(choice.clone());
+        }
+        if matches!(column.kind, Kind::Integer | Kind::Decimal)
+            || q == Some(QuestionType::Calculate)
+        {
+            weights.push(choice.clone());
+        }
+        if q != Some(QuestionType::Note) {
+            clusters.push(choice);
+        }
+    }
+    (breakdowns, clusters, weights)
+}
+
+/// `now()` and `today()` in an indicator read the time of the report.
+fn now_millis() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64)
+}
