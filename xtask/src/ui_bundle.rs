@@ -1,5 +1,7 @@
-//! Builds the Yew UI into `ui/dist`, the folder the Tauri app embeds: a release wasm build, then
-//! wasm-bindgen for the JS glue, then the static files. No trunk: it would try to download tools.
+//! Builds the two Yew front ends: the field app's UI into `ui/dist`, the folder the Tauri app
+//! embeds, and the server's dashboard into `dashboard/dist`, the folder `fieldline-server`
+//! embeds. Each is a release wasm build, then wasm-bindgen for the JS glue, then the static
+//! files. No trunk: it would try to download tools.
 
 use std::{fs, path::Path};
 
@@ -7,24 +9,70 @@ use anyhow::Context as _;
 
 use crate::process::{done, run, step};
 
+/// One wasm front end.
+struct Bundle {
+    package: &'static str,
+    /// The folder (under the workspace root) holding its sources, static files and `dist`.
+    dir: &'static str,
+    /// wasm-bindgen's output name (`NAME.js`, `NAME_bg.wasm`).
+    out_name: &'static str,
+    /// Static files copied into `dist`: (source in `dir`, name in `dist`).
+    static_files: &'static [(&'static str, &'static str)],
+}
+
+const UI: Bundle = Bundle {
+    package: "fieldline-ui",
+    dir: "ui",
+    out_name: "fieldline_ui",
+    static_files: &[
+        ("index.html", "index.html"),
+        ("boot.js", "boot.js"),
+        ("styles.css", "styles.css"),
+    ],
+};
+
+/// The server serves these under `/assets/` (and `index.html` at `/`).
+const DASHBOARD: Bundle = Bundle {
+    package: "fieldline-dashboard",
+    dir: "dashboard",
+    out_name: "fieldline_dashboard",
+    static_files: &[
+        ("index.html", "index.html"),
+        ("boot.js", "dashboard.js"),
+        ("dashboard.css", "dashboard.css"),
+    ],
+};
+
+/// Both bundles: the app and the server embed them at compile time, so this runs before
+/// anything builds either.
 pub fn build() -> anyhow::Result<()> {
+    build_one(&UI)?;
+    build_one(&DASHBOARD)
+}
+
+fn build_one(bundle: &Bundle) -> anyhow::Result<()> {
     let root = crate::workspace_root();
-    let started = step("UI bundle: cargo build (wasm32, release) + wasm-bindgen -> ui/dist");
+    let started = step(&format!(
+        "{} bundle: cargo build (wasm32, release) + wasm-bindgen -> {}/dist",
+        bundle.package, bundle.dir
+    ));
     run(
         "cargo",
         [
             "build",
             "--package",
-            "fieldline-ui",
+            bundle.package,
             "--target",
             "wasm32-unknown-unknown",
             "--release",
         ],
     )?;
-    let wasm = crate::target_dir().join("wasm32-unknown-unknown/release/fieldline-ui.wasm");
+    let wasm = crate::target_dir()
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{}.wasm", bundle.package));
     // wasm-bindgen writes into a staging folder; only files whose bytes changed are copied into
-    // ui/dist, so an unchanged UI does not make cargo rebuild the app that embeds it.
-    let staging = crate::target_dir().join("ui-bundle");
+    // dist, so an unchanged bundle does not make cargo rebuild what embeds it.
+    let staging = crate::target_dir().join(format!("{}-bundle", bundle.dir));
     fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
     run(
         "wasm-bindgen",
@@ -33,19 +81,23 @@ pub fn build() -> anyhow::Result<()> {
             "web".as_ref(),
             "--no-typescript".as_ref(),
             "--out-name".as_ref(),
-            "fieldline_ui".as_ref(),
+            bundle.out_name.as_ref(),
             "--out-dir".as_ref(),
             staging.as_os_str(),
             wasm.as_os_str(),
         ],
     )?;
-    let dist = root.join("ui/dist");
+    let dir = root.join(bundle.dir);
+    let dist = dir.join("dist");
     fs::create_dir_all(&dist).with_context(|| format!("cannot create {}", dist.display()))?;
-    let generated = ["fieldline_ui.js", "fieldline_ui_bg.wasm"].map(|f| staging.join(f));
-    let static_files = ["index.html", "boot.js", "styles.css"].map(|f| root.join("ui").join(f));
-    for source in generated.iter().chain(&static_files) {
-        let name = source.file_name().expect("a file name");
-        copy_if_changed(source, &dist.join(name))?;
+    for generated in [
+        format!("{}.js", bundle.out_name),
+        format!("{}_bg.wasm", bundle.out_name),
+    ] {
+        copy_if_changed(&staging.join(&generated), &dist.join(&generated))?;
+    }
+    for (source, name) in bundle.static_files {
+        copy_if_changed(&dir.join(source), &dist.join(name))?;
     }
     done(started);
     Ok(())

@@ -68,6 +68,12 @@ fn table() -> Vec<(Method, &'static str, Row)> {
         (Method::GET, "/", everyone(200)),
         (Method::GET, "/assets/dashboard.css", everyone(200)),
         (Method::GET, "/assets/dashboard.js", everyone(200)),
+        (Method::GET, "/assets/fieldline_dashboard.js", everyone(200)),
+        (
+            Method::GET,
+            "/assets/fieldline_dashboard_bg.wasm",
+            everyone(200),
+        ),
         (Method::GET, "/api/v1/health", everyone(200)),
         // With a valid email and password, whatever else the request carries.
         (Method::POST, "/api/v1/login", everyone(200)),

@@ -1,25 +1,36 @@
-//! The dashboard's pages (static; they read the API with the person's session).
+//! The dashboard: a Yew app compiled to wasm (`dashboard/`), embedded at build time by
+//! `build.rs` and served here; it reads the API with the person's session. Built without the
+//! bundle, the home page says how to build it.
 
 use axum::http::header;
 use axum::response::IntoResponse;
 
+mod bundle {
+    include!(concat!(env!("OUT_DIR"), "/dashboard_bundle.rs"));
+}
+
+fn file(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, content_type)], bytes)
+}
+
 pub async fn home() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        include_str!("../../assets/index.html"),
-    )
+    file("text/html; charset=utf-8", bundle::INDEX)
 }
 
 pub async fn css() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../../assets/dashboard.css"),
-    )
+    file("text/css; charset=utf-8", bundle::CSS)
 }
 
+/// The boot script: loads the glue and the wasm.
 pub async fn js() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("../../assets/dashboard.js"),
-    )
+    file("text/javascript; charset=utf-8", bundle::BOOT)
+}
+
+/// wasm-bindgen's glue.
+pub async fn glue() -> impl IntoResponse {
+    file("text/javascript; charset=utf-8", bundle::GLUE)
+}
+
+pub async fn wasm() -> impl IntoResponse {
+    file("application/wasm", bundle::WASM)
 }

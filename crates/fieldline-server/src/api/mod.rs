@@ -81,6 +81,16 @@ fn table() -> Vec<Route> {
         route(Method::GET, "/", dashboard::home),
         route(Method::GET, "/assets/dashboard.css", dashboard::css),
         route(Method::GET, "/assets/dashboard.js", dashboard::js),
+        route(
+            Method::GET,
+            "/assets/fieldline_dashboard.js",
+            dashboard::glue,
+        ),
+        route(
+            Method::GET,
+            "/assets/fieldline_dashboard_bg.wasm",
+            dashboard::wasm,
+        ),
         route(Method::GET, "/api/v1/health", health::health),
         route(Method::POST, "/api/v1/login", login::login),
         route(Method::POST, "/api/v1/enroll", enroll::enroll),
@@ -179,7 +189,10 @@ async fn security_headers(mut response: Response) -> Response {
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            // The dashboard is wasm: compiling it needs 'wasm-unsafe-eval' (and nothing else
+            // beyond 'self': no inline scripts or styles, no other origins).
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; \
+             base-uri 'none'; form-action 'self'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -1,0 +1,436 @@
+//! The campaign server's dashboard: sign in, the campaigns within reach, a campaign's fieldwork
+//! progress and its baseline-versus-endline report with downloads. Yew, compiled to wasm and
+//! served by `fieldline serve` at `/`; everything it shows comes from `/api/v1` with the
+//! person's session token, kept in `sessionStorage` for this tab only.
+
+mod api;
+mod charts;
+
+use fieldline_protocol::dashboard::{Progress, ReportView};
+use fieldline_protocol::{LoggedIn, LoginRequest};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use api::{Campaign, Failure};
+
+#[derive(Clone, PartialEq)]
+enum Page {
+    Campaigns,
+    Campaign(Campaign),
+}
+
+#[function_component(App)]
+fn app() -> Html {
+    let token = use_state(api::saved_token);
+    let page = use_state(|| Page::Campaigns);
+    let on_signed_in = {
+        let token = token.clone();
+        Callback::from(move |t: String| {
+            api::save_token(Some(&t));
+            token.set(Some(t));
+        })
+    };
+    let sign_out = {
+        let token = token.clone();
+        let page = page.clone();
+        Callback::from(move |_| {
+            api::save_token(None);
+            token.set(None);
+            page.set(Page::Campaigns);
+        })
+    };
+    // A session that expired or was refused: back to signing in.
+    let on_refused = {
+        let token = token.clone();
+        Callback::from(move |_: ()| {
+            api::save_token(None);
+            token.set(None);
+        })
+    };
+    let body = match (&*token, &*page) {
+        (None, _) => html! { <SignIn on_signed_in={on_signed_in} /> },
+        (Some(t), Page::Campaigns) => {
+            let page = page.clone();
+            html! { <Campaigns token={t.clone()} on_refused={on_refused}
+            on_open={Callback::from(move |c| page.set(Page::Campaign(c)))} /> }
+        }
+        (Some(t), Page::Campaign(c)) => {
+            let page = page.clone();
+            html! { <CampaignPage token={t.clone()} campaign={c.clone()} on_refused={on_refused}
+            on_back={Callback::from(move |_| page.set(Page::Campaigns))} /> }
+        }
+    };
+    html! {
+        <>
+            <header>
+                <h1>{ "Fieldline dashboard" }</h1>
+                <span class="tagline">{ "Field surveys for anti-trafficking campaigns" }</span>
+                if token.is_some() {
+                    <button id="sign-out" onclick={sign_out}>{ "Sign out" }</button>
+                }
+            </header>
+            <main>{ body }</main>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SignInProps {
+    on_signed_in: Callback<String>,
+}
+
+#[function_component(SignIn)]
+fn sign_in(props: &SignInProps) -> Html {
+    let email = use_node_ref();
+    let password = use_node_ref();
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let onsubmit = {
+        let (email, password, error, busy) =
+            (email.clone(), password.clone(), error.clone(), busy.clone());
+        let done = props.on_signed_in.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let value = |r: &NodeRef| {
+                r.cast::<HtmlInputElement>()
+                    .map(|i| i.value())
+                    .unwrap_or_default()
+            };
+            let request = LoginRequest {
+                email: value(&email),
+                password: value(&password),
+            };
+            let (error, busy, done) = (error.clone(), busy.clone(), done.clone());
+            busy.set(true);
+            spawn_local(async move {
+                let body = serde_json::to_string(&request).unwrap_or_default();
+                let result = match api::send("POST", "/api/v1/login", None, Some(body)).await {
+                    Ok(response) => match response.json() {
+                        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+                            .await
+                            .ok()
+                            .and_then(|v| js_sys::JSON::stringify(&v).ok())
+                            .and_then(|s| s.as_string())
+                            .and_then(|s| serde_json::from_str::<LoggedIn>(&s).ok())
+                            .ok_or_else(|| "an answer the dashboard cannot read".to_string()),
+                        Err(_) => Err("an answer the dashboard cannot read".to_string()),
+                    },
+                    Err(f) => Err(f.message),
+                };
+                busy.set(false);
+                match result {
+                    Ok(logged_in) => done.emit(logged_in.token),
+                    Err(message) => error.set(Some(message)),
+                }
+            });
+        })
+    };
+    html! {
+        <section id="sign-in">
+            <h2>{ "Sign in" }</h2>
+            <form onsubmit={onsubmit}>
+                <label>{ "Email" }<br/><input id="email" type="email" autocomplete="username" required=true ref={email} /></label>
+                <label>{ "Password" }<br/><input id="password" type="password" autocomplete="current-password" required=true ref={password} /></label>
+                <button class="primary" id="sign-in-button" type="submit" disabled={*busy}>{ if *busy { "Signing in…" } else { "Sign in" } }</button>
+            </form>
+            if let Some(e) = &*error { <p class="error" id="sign-in-error">{ e }</p> }
+        </section>
+    }
+}
+
+/// Loads `path` as JSON whenever `path` changes; a refused session calls `on_refused`.
+#[hook]
+#[allow(clippy::multiple_bound_locations)] // the hook macro adds its own bounds
+fn use_json<T: serde::de::DeserializeOwned + 'static>(
+    token: String,
+    path: String,
+    on_refused: Callback<()>,
+) -> UseStateHandle<Option<Result<T, Failure>>> {
+    let state = use_state(|| None);
+    {
+        let state = state.clone();
+        use_effect_with(path.clone(), move |path| {
+            state.set(None);
+            let path = path.clone();
+            spawn_local(async move {
+                let result = api::get_json::<T>(&path, &token).await;
+                if matches!(&result, Err(f) if f.status == 401) {
+                    on_refused.emit(());
+                }
+                state.set(Some(result));
+            });
+        });
+    }
+    state
+}
+
+fn loading_or_error<T>(state: &Option<Result<T, Failure>>) -> Result<&T, Html> {
+    match state {
+        None => Err(html! { <p class="muted loading">{ "Loading…" }</p> }),
+        Some(Err(f)) => Err(html! { <p class="error">{ &f.message }</p> }),
+        Some(Ok(v)) => Ok(v),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CampaignsProps {
+    token: String,
+    on_open: Callback<Campaign>,
+    on_refused: Callback<()>,
+}
+
+#[function_component(Campaigns)]
+fn campaigns(props: &CampaignsProps) -> Html {
+    let list = use_json::<Vec<Campaign>>(
+        props.token.clone(),
+        "/api/v1/campaigns".into(),
+        props.on_refused.clone(),
+    );
+    let body = match loading_or_error(&list) {
+        Err(h) => h,
+        Ok(list) if list.is_empty() => html! { <p>{ "No campaign is yours to see yet." }</p> },
+        Ok(list) => html! {
+            <ul id="campaigns">
+                { for list.iter().map(|c| {
+                    let open = { let c = c.clone(); let on_open = props.on_open.clone(); Callback::from(move |_| on_open.emit(c.clone())) };
+                    let rounds: Vec<&str> = c.rounds.iter().map(|r| r.name.as_str()).collect();
+                    html! {
+                        <li>
+                            <button class="link campaign" onclick={open}>{ &c.name }</button>
+                            <span class="muted">{ format!(" — rounds: {}", if rounds.is_empty() { "none yet".into() } else { rounds.join(", ") }) }</span>
+                            if c.reach == "organization" { <span class="muted">{ " (your organization's data only)" }</span> }
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+    };
+    html! { <section><h2>{ "Campaigns" }</h2>{ body }</section> }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tab {
+    Progress,
+    Report,
+}
+
+#[derive(Properties, PartialEq)]
+struct CampaignProps {
+    token: String,
+    campaign: Campaign,
+    on_back: Callback<()>,
+    on_refused: Callback<()>,
+}
+
+#[function_component(CampaignPage)]
+fn campaign_page(props: &CampaignProps) -> Html {
+    let tab = use_state(|| Tab::Progress);
+    let choose = |t: Tab| {
+        let tab = tab.clone();
+        Callback::from(move |_| tab.set(t))
+    };
+    let back = {
+        let b = props.on_back.clone();
+        Callback::from(move |_| b.emit(()))
+    };
+    html! {
+        <>
+            <nav><button class="link" id="back" onclick={back}>{ "← Campaigns" }</button></nav>
+            <h2 id="campaign-name">{ &props.campaign.name }</h2>
+            if props.campaign.reach == "organization" {
+                <p class="muted">{ "You see your own organization's submissions only." }</p>
+            }
+            <p class="tabs">
+                <button id="tab-progress" aria-pressed={(*tab == Tab::Progress).to_string()} onclick={choose(Tab::Progress)}>{ "Fieldwork progress" }</button>
+                <button id="tab-report" aria-pressed={(*tab == Tab::Report).to_string()} onclick={choose(Tab::Report)}>{ "Baseline and endline" }</button>
+            </p>
+            { match *tab {
+                Tab::Progress => html! { <ProgressView token={props.token.clone()} campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> },
+                Tab::Report => html! { <ReportPage token={props.token.clone()} campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> },
+            } }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ViewProps {
+    token: String,
+    campaign: Campaign,
+    on_refused: Callback<()>,
+}
+
+#[function_component(ProgressView)]
+fn progress_view(props: &ViewProps) -> Html {
+    let progress = use_json::<Progress>(
+        props.token.clone(),
+        format!("/api/v1/campaigns/{}/progress", props.campaign.id),
+        props.on_refused.clone(),
+    );
+    let p = match loading_or_error(&progress) {
+        Err(h) => return h,
+        Ok(p) => p,
+    };
+    html! {
+        <div id="progress">
+            <section>
+                <p><span class="big" id="total">{ p.total }</span>{ " submissions received" }</p>
+                <div class="grid">
+                    <div><h3>{ "Per round" }</h3>{ charts::bars("per-round", &p.per_round) }</div>
+                    <div><h3>{ "Per day" }</h3>{ charts::bars("per-day", &p.per_day) }</div>
+                    <div><h3>{ "Per partner organization" }</h3>{ charts::bars("per-partner", &p.per_partner) }</div>
+                    <div><h3>{ "Per enumerator (tablet)" }</h3>{ charts::bars("per-enumerator", &p.per_enumerator) }</div>
+                </div>
+            </section>
+            <section id="problems">
+                <h3>{ format!("Set aside: {} submission(s)", p.set_aside_total) }</h3>
+                if p.latest_problems.is_empty() {
+                    <p class="muted">{ "No rejected or conflicting submissions." }</p>
+                } else {
+                    <table>
+                        <tr><th>{ "Received" }</th><th>{ "What" }</th><th>{ "Organization" }</th><th>{ "Tablet" }</th><th>{ "Why" }</th></tr>
+                        { for p.latest_problems.iter().map(|x| html! {
+                            <tr>
+                                <td>{ &x.received_at }</td><td>{ &x.outcome }</td><td>{ &x.organization }</td>
+                                <td>{ &x.device }</td><td>{ &x.reason }</td>
+                            </tr>
+                        }) }
+                    </table>
+                }
+            </section>
+        </div>
+    }
+}
+
+fn select_value(e: &Event) -> String {
+    e.target()
+        .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
+#[function_component(ReportPage)]
+fn report_page(props: &ViewProps) -> Html {
+    let by = use_state(String::new);
+    let cluster = use_state(String::new);
+    let weight = use_state(String::new);
+    let download_status = use_state(String::new);
+    let query = format!(
+        "by={}&cluster={}&weight={}",
+        api::encode(&by),
+        api::encode(&cluster),
+        api::encode(&weight)
+    );
+    let base = format!("/api/v1/campaigns/{}", props.campaign.id);
+    let report = use_json::<ReportView>(
+        props.token.clone(),
+        format!("{base}/report?{query}&format=json"),
+        props.on_refused.clone(),
+    );
+    let setter = |s: &UseStateHandle<String>| {
+        let s = s.clone();
+        Callback::from(move |e: Event| s.set(select_value(&e)))
+    };
+    let download = |path: String, file: String| {
+        let token = props.token.clone();
+        let status = download_status.clone();
+        Callback::from(move |_| {
+            let (path, file, token, status) =
+                (path.clone(), file.clone(), token.clone(), status.clone());
+            status.set(format!("Preparing {file}…"));
+            spawn_local(async move {
+                match api::download(&path, &token, &file).await {
+                    Ok(()) => status.set(format!("Downloaded {file}")),
+                    Err(f) => status.set(format!("{file}: {}", f.message)),
+                }
+            });
+        })
+    };
+    let r = match loading_or_error(&report) {
+        Err(h) => return html! { <section id="report">{ h }</section> },
+        Ok(r) => r,
+    };
+    let options = |id: &str,
+                   label: &str,
+                   none: &str,
+                   choices: &[fieldline_protocol::dashboard::ColumnChoice],
+                   current: &str,
+                   onchange: Callback<Event>| {
+        html! {
+            <label>{ label }<br/>
+                <select id={id.to_string()} onchange={onchange}>
+                    <option value="" selected={current.is_empty()}>{ none }</option>
+                    { for choices.iter().map(|c| html! {
+                        <option value={c.column.clone()} selected={c.column == current}>
+                            { if c.label.is_empty() { c.column.clone() } else { format!("{} ({})", c.label, c.column) } }
+                        </option>
+                    }) }
+                </select>
+            </label>
+        }
+    };
+    let slug = |s: &str| {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    };
+    let name = slug(&props.campaign.name);
+    html! {
+        <div id="report">
+            <section>
+                <p>{ format!("{}: baseline {} submissions, endline {} submissions. Method: {}. Intervals are 95% confidence intervals.", r.title, r.baseline_rows, r.endline_rows, r.design) }</p>
+                if r.reach == "organization" { <p class="muted">{ "Computed from your own organization's submissions only." }</p> }
+                <div class="settings">
+                    { options("breakdown", "Break down by", "No breakdown", &r.breakdowns, &by, setter(&by)) }
+                    { options("cluster", "Clusters (sampling units)", "None: simple random sample", &r.clusters, &cluster, setter(&cluster)) }
+                    { options("weight", "Weights", "None", &r.weights, &weight, setter(&weight)) }
+                </div>
+            </section>
+            { for r.indicators.iter().map(|i| html! {
+                <section class="indicator" id={format!("indicator-{}", i.name)}>
+                    <h3>{ &i.label }<span class="muted">{ format!(" ({})", i.name) }</span></h3>
+                    { charts::indicator(i) }
+                    <table>
+                        <tr><th>{ "Group" }</th><th>{ "Baseline n" }</th><th>{ "Endline n" }</th><th>{ "Change" }</th></tr>
+                        { for i.groups.iter().map(|g| html! {
+                            <tr>
+                                <td>{ &g.title }</td><td>{ g.baseline.n }</td><td>{ g.endline.n }</td>
+                                <td class="change">{ &g.change }</td>
+                            </tr>
+                        }) }
+                    </table>
+                </section>
+            }) }
+            <section class="downloads">
+                <h3>{ "Downloads" }</h3>
+                <p>
+                    <button id="download-html" onclick={download(format!("{base}/report?{query}&format=html"), format!("{name}-report.html"))}>{ "Report (HTML page)" }</button>
+                    <button id="download-xlsx" onclick={download(format!("{base}/report?{query}&format=xlsx"), format!("{name}-report.xlsx"))}>{ "Report (Excel)" }</button>
+                </p>
+                { for props.campaign.rounds.iter().map(|round| html! {
+                    <p>
+                        <strong>{ format!("{} data: ", round.name) }</strong>
+                        { for ["csv", "xlsx", "dta", "sav"].iter().map(|f| html! {
+                            <button class={format!("export export-{}-{f}", round.name)}
+                                onclick={download(format!("{base}/rounds/{}/export?format={f}", api::encode(&round.name)), format!("{name}-{}.{f}", slug(&round.name)))}>
+                                { match *f { "csv" => "CSV", "xlsx" => "Excel", "dta" => "Stata", _ => "SPSS" } }
+                            </button>
+                        }) }
+                    </p>
+                }) }
+                <p class="muted" id="download-status">{ &*download_status }</p>
+            </section>
+        </div>
+    }
+}
+
+fn main() {
+    yew::Renderer::<App>::new().render();
+}
