@@ -1,17 +1,57 @@
-//! The dashboard's home page, served by the real `fieldline serve`, in real headless Chromium.
+//! The dashboard (Yew, wasm) served by the real `fieldline serve`, in real headless Chromium:
+//! a manager signs in, sees the campaign, opens it and reads its fieldwork progress.
+
+use std::process::Command;
 
 use fantoccini::Locator;
+use fieldline_e2e::steps::click;
 use fieldline_e2e::{
     binary, chromium_session, save_screenshot, wait_text, within, ChromeDriver, FieldlineServer,
 };
-use rusqlite::{Connection, OpenFlags};
+
+const EMAIL: &str = "manager@example.org";
+const PASSWORD: &str = "a long e2e password";
+
+fn admin(fieldline: &std::path::Path, db: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(fieldline)
+        .args(["admin", "--db", db])
+        .args(args)
+        .env("FIELDLINE_PASSWORD", PASSWORD)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "fieldline admin {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_dashboard_home_shows_the_server_and_its_database() -> anyhow::Result<()> {
+async fn a_manager_signs_in_and_reads_the_campaigns_progress() -> anyhow::Result<()> {
     let fieldline = binary("FIELDLINE_BIN", "fieldline")?;
     let data_dir = tempfile::tempdir()?;
     let profile_dir = tempfile::tempdir()?;
     let server = FieldlineServer::start(&fieldline, data_dir.path())?;
+    let db = format!(
+        "sqlite:{}",
+        FieldlineServer::database_path(data_dir.path()).display()
+    );
+    let office = admin(&fieldline, &db, &["org", "create", "Campaign office"])?;
+    admin(
+        &fieldline,
+        &db,
+        &[
+            "user", "create", "--org", &office, "--email", EMAIL, "--role", "manager",
+        ],
+    )?;
+    admin(
+        &fieldline,
+        &db,
+        &[
+            "campaign", "create", "--owner", &office, "--name", "KAP 2026",
+        ],
+    )?;
     let driver = ChromeDriver::start()?;
 
     let client = within(
@@ -22,27 +62,48 @@ async fn the_dashboard_home_shows_the_server_and_its_database() -> anyhow::Resul
     let outcome = within("the dashboard session", async {
         client.goto(server.url()).await?;
         anyhow::ensure!(client.title().await? == "Fieldline dashboard");
-        wait_text(&client, "#status-line", "Server and database are up").await?;
-        wait_text(&client, "#schema-version", "1").await?;
-        let shown_id = client
-            .find(Locator::Css("#server-id"))
+        wait_text(&client, "#sign-in h2", "Sign in").await?;
+        save_screenshot(&client, "dashboard-signin.png").await?;
+        // A wrong password is refused in words.
+        client
+            .find(Locator::Css("#email"))
             .await?
-            .text()
+            .send_keys(EMAIL)
             .await?;
-        save_screenshot(&client, "dashboard-home.png").await?;
-
-        let db = Connection::open_with_flags(
-            FieldlineServer::database_path(data_dir.path()),
-            OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )?;
-        let stored_id: String =
-            db.query_row("SELECT server_id FROM server_instance", [], |row| {
-                row.get(0)
-            })?;
-        anyhow::ensure!(
-            shown_id == stored_id,
-            "the page shows server {shown_id:?} but the database holds {stored_id:?}"
-        );
+        client
+            .find(Locator::Css("#password"))
+            .await?
+            .send_keys("wrong")
+            .await?;
+        click(&client, "#sign-in-button").await?;
+        wait_text(
+            &client,
+            "#sign-in-error",
+            "this email and password do not match a user here",
+        )
+        .await?;
+        client
+            .find(Locator::Css("#password"))
+            .await?
+            .clear()
+            .await?;
+        client
+            .find(Locator::Css("#password"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        click(&client, "#sign-in-button").await?;
+        wait_text(&client, "#campaigns .campaign", "KAP 2026").await?;
+        // The token is kept for this tab only.
+        let token = client
+            .execute("return sessionStorage.getItem('fieldline-token')", vec![])
+            .await?;
+        anyhow::ensure!(token.as_str().is_some_and(|t| !t.is_empty()));
+        click(&client, "#campaigns .campaign").await?;
+        wait_text(&client, "#campaign-name", "KAP 2026").await?;
+        wait_text(&client, "#total", "0").await?;
+        wait_text(&client, "#problems h3", "Set aside: 0 submission(s)").await?;
+        save_screenshot(&client, "dashboard-progress.png").await?;
         Ok(())
     })
     .await;
