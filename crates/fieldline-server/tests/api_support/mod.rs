@@ -40,13 +40,17 @@ pub struct World {
     pub form_version: String,
 }
 
-/// A client for the loopback server. The workspace builds reqwest with rustls but without a
-/// crypto provider of its own (the sync crate brings ring and its roots for the field app), so
-/// the test process installs ring as its default before the first client.
+/// A client for the loopback server that shows bodies and headers as they travel. In a workspace
+/// build reqwest carries the sync crate's features: rustls without a crypto provider of its own
+/// (so the test process installs ring first) and gzip (so the client would unpack answers and
+/// drop their `content-encoding`, which the tests check themselves).
 pub fn http_client() -> reqwest::Client {
     // Already installed by an earlier test in this process: nothing to do.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .expect("a plain HTTP client builds")
 }
 
 pub async fn start() -> Running {
