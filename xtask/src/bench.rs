@@ -7,13 +7,19 @@
 //! - `ingest`, `slowlink`: the server and sync targets (issue 5): submissions per second the server
 //!   takes in on SQLite and PostgreSQL (`bench/ingest.rs`), and a sync over a shaped 100 kbit/s link
 //!   with latency and drops against its physical limit and ODK-style uploads (`bench/slowlink.rs`).
+//! - `analyze`, `export`: issue 6's speed targets: `fieldline analyze` with 20 indicators and 3
+//!   breakdowns over 1,000,000 submissions per round against pandas plus statsmodels
+//!   (`bench/analyze.rs`), and `fieldline export` of 1,000,000 submissions with its memory
+//!   sampled during the run (`bench/export.rs`).
 //!
 //! The default runs everything and rewrites the whole file. `--only` runs a subset and rewrites only
 //! those sections, keeping the others as the last run left them (each section says which command
 //! produced it, and when).
 
+mod analyze;
 mod app;
 mod engine;
+mod export;
 mod ingest;
 mod slowlink;
 
@@ -37,6 +43,10 @@ pub struct BenchArgs {
     ingest: ingest::IngestArgs,
     #[command(flatten)]
     slowlink: slowlink::SlowlinkArgs,
+    #[command(flatten)]
+    analyze: analyze::AnalyzeArgs,
+    #[command(flatten)]
+    export: export::ExportArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -55,10 +65,16 @@ enum Part {
     Ingest,
     /// Sync over a slow, dropping link against its physical limit and ODK-style (issue 5; root).
     Slowlink,
+    /// `fieldline analyze` on 1,000,000 submissions per round against pandas + statsmodels (issue 6).
+    Analyze,
+    /// `fieldline export` of 1,000,000 submissions: time and memory (issue 6).
+    Export,
 }
 
 /// BENCHMARKS.md's sections in file order, each after a marker line naming it.
-const SECTIONS: [&str; 6] = ["engine", "answers", "start", "bundle", "ingest", "slowlink"];
+const SECTIONS: [&str; 8] = [
+    "engine", "answers", "start", "bundle", "ingest", "slowlink", "analyze", "export",
+];
 
 /// What every section says about where and when it was measured.
 pub struct Facts {
@@ -123,11 +139,17 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if wanted(Part::Slowlink) {
         fresh("slowlink", slowlink::bench(&args.slowlink, &facts)?);
     }
+    if wanted(Part::Analyze) {
+        fresh("analyze", analyze::bench(&args.analyze, &facts)?);
+    }
+    if wanted(Part::Export) {
+        fresh("export", export::bench(&args.export, &facts)?);
+    }
 
     let mut report = String::from(
         "# Benchmarks\n\n\
 Written by `cargo xtask bench`, which measures everything below; `cargo xtask bench --only PART` (`engine`, \
-`answers`, `start`, `bundle`, or `app` for answers, start and bundle; `ingest`, `slowlink`) measures a part again and keeps the other sections as \
+`answers`, `start`, `bundle`, or `app` for answers, start and bundle; `ingest`, `slowlink`, `analyze`, `export`) measures a part again and keeps the other sections as \
 they were. Each section names the command that produced it and when.\n",
     );
     for name in SECTIONS {

@@ -52,7 +52,7 @@ impl ChoiceSet {
 
     pub fn contains(&self, value: &str) -> bool {
         match self {
-            ChoiceSet::Few(v) => v.iter().any(|c| c == value),
+            ChoiceSet::Few(v) => v.iter().any(|c| crate::fast::short_eq(c, value)),
             ChoiceSet::Many(h) => h.contains(value),
         }
     }

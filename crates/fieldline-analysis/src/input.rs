@@ -24,7 +24,11 @@ impl GroupColumn {
     fn push(&mut self, value: &str) {
         // Few distinct values (sex, district) are found faster in order than by hashing.
         if self.values.len() <= 16 {
-            if let Some(id) = self.values.iter().position(|v| v == value) {
+            if let Some(id) = self
+                .values
+                .iter()
+                .position(|v| crate::fast::short_eq(v, value))
+            {
                 self.of_row.push(id as u32);
                 return;
             }
@@ -126,6 +130,13 @@ pub fn read_round<R: Read>(
 
         for check in &layout.checks {
             let value = cell(check.column);
+            // Most cells are empty or one choice name: no whitespace at all, so the one value
+            // is the cell itself.
+            if value.is_empty()
+                || (value.bytes().all(|b| b.is_ascii_graphic()) && check.choices.contains(value))
+            {
+                continue;
+            }
             if !check.multiple && value.split_whitespace().nth(1).is_some() {
                 return Err(AnalysisError::data(
                     place(check.column),

@@ -104,9 +104,8 @@ pub fn analyze(analysis: &Analysis, baseline: &Round, endline: &Round) -> Report
     }
     let pairs = panel_pairs(baseline, endline);
 
-    let mut indicators = Vec::new();
-    let mut buffers: [Vec<Vec<Obs>>; 2] = [Vec::new(), Vec::new()];
-    for (i, ind) in analysis.indicators.iter().enumerate() {
+    let one = |i: usize, buffers: &mut [Vec<Vec<Obs>>; 2]| {
+        let ind = &analysis.indicators[i];
         let mut groups = Vec::new();
         for bd in &breakdowns {
             let k = bd.values.len();
@@ -198,16 +197,60 @@ pub fn analyze(analysis: &Analysis, baseline: &Round, endline: &Round) -> Report
                 });
             }
         }
-        indicators.push(IndicatorResult {
+        IndicatorResult {
             name: ind.name.clone(),
             label: ind.label.clone(),
             groups,
-        });
-    }
+        }
+    };
+    let indicators = each_indicator(analysis.indicators.len(), one);
     Report {
         indicators,
         meta: meta(analysis, baseline, endline),
     }
+}
+
+/// `one(i, buffers)` for every indicator `i`, in order. Natively the indicators are shared out
+/// among the machine's cores (each indicator reads every row of both rounds for every
+/// breakdown, so this is most of the work after reading); in wasm, one after the other.
+fn each_indicator<F>(count: usize, one: F) -> Vec<IndicatorResult>
+where
+    F: Fn(usize, &mut [Vec<Vec<Obs>>; 2]) -> IndicatorResult + Sync,
+{
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(count);
+        if threads > 1 {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut done: Vec<(usize, IndicatorResult)> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut buffers = [Vec::new(), Vec::new()];
+                            let mut mine = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                if i >= count {
+                                    break mine;
+                                }
+                                mine.push((i, one(i, &mut buffers)));
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().expect("an indicator's estimation panicked"))
+                    .collect()
+            });
+            done.sort_by_key(|(i, _)| *i);
+            return done.into_iter().map(|(_, r)| r).collect();
+        }
+    }
+    let mut buffers = [Vec::new(), Vec::new()];
+    (0..count).map(|i| one(i, &mut buffers)).collect()
 }
 
 /// Baseline and endline rows with the same panel id, ordered by baseline row.

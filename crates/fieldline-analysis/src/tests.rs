@@ -516,6 +516,13 @@ yes,yes,,tell_family check_agency,5,55
         "selected(${before_leaving}, '')",
         "${view_debt} = 2 and true()",
         "${age} <= 29 and selected(${before_leaving}, 'check_agency')",
+        "count-selected(${before_leaving}) >= 2",
+        "2 > count-selected(${before_leaving})",
+        "count-selected(${hotline}) = 0 or count-selected(${before_leaving}) != 1",
+        "29 >= ${age}",
+        "${age} > 29 or ${age} < 23",
+        "${age} != 40 and ${view_debt} >= 2",
+        "${age} = 22",
     ]
     .iter()
     .map(|src| {
