@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use fieldline_form::Form;
 use fieldline_server::secrets;
 use fieldline_server::storage::{
-    open_storage, Campaign, DatabaseUrl, NewRound, Organization, Role, Storage, SubmissionFilter,
+    open_storage, Campaign, NewRound, Organization, Role, Storage, SubmissionFilter,
 };
 
 /// The shortest password accepted.
@@ -149,15 +149,7 @@ fn parse_role(value: &str) -> Result<Role, String> {
 }
 
 pub fn run(args: AdminArgs) -> Result<ExitCode> {
-    let url: DatabaseUrl = match &args.db {
-        Some(url) => url.parse()?,
-        None => DatabaseUrl::Sqlite(
-            args.data_dir
-                .clone()
-                .unwrap_or_else(crate::data_dir::default_data_dir)
-                .join("server.sqlite3"),
-        ),
-    };
+    let url = crate::data_dir::database_url(args.db.as_deref(), args.data_dir.clone())?;
     // Read before the runtime starts: a prompt must not wait inside it.
     let password = match &args.command {
         AdminCommand::User {

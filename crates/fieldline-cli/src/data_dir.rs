@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use fieldline_server::DatabaseUrl;
+
 /// `$FIELDLINE_DATA_DIR`, else `$XDG_DATA_HOME/fieldline`, else `~/.local/share/fieldline`, else
 /// `./fieldline-data` on a machine without a home directory.
 pub fn default_data_dir() -> PathBuf {
@@ -16,4 +18,18 @@ pub fn default_data_dir() -> PathBuf {
         return PathBuf::from(home).join(".local/share/fieldline");
     }
     PathBuf::from("fieldline-data")
+}
+
+/// The server's database: `--db URL` when given, else `sqlite:` in the data directory
+/// (`--data-dir`, else the default above). Shared by `serve`, `admin` and `export`, so they
+/// all find the same database without being told.
+pub fn database_url(db: Option<&str>, data_dir: Option<PathBuf>) -> anyhow::Result<DatabaseUrl> {
+    Ok(match db {
+        Some(url) => url.parse()?,
+        None => DatabaseUrl::Sqlite(
+            data_dir
+                .unwrap_or_else(default_data_dir)
+                .join("server.sqlite3"),
+        ),
+    })
 }

@@ -15,7 +15,7 @@ use fieldline_export::{
     CsvWriter, DtaWriter, Layout, PayloadValues, RowWriter, SavWriter, XlsxWriter,
 };
 use fieldline_form::Form;
-use fieldline_server::storage::{open_storage, DatabaseUrl, PayloadEncoding, Storage};
+use fieldline_server::storage::{open_storage, PayloadEncoding, Storage};
 
 /// Submissions read from the database at a time.
 const PAGE: usize = 1000;
@@ -56,15 +56,7 @@ enum ExportFormat {
 }
 
 pub fn run(args: ExportArgs) -> Result<ExitCode> {
-    let url: DatabaseUrl = match &args.db {
-        Some(url) => url.parse()?,
-        None => DatabaseUrl::Sqlite(
-            args.data_dir
-                .clone()
-                .unwrap_or_else(crate::data_dir::default_data_dir)
-                .join("server.sqlite3"),
-        ),
-    };
+    let url = crate::data_dir::database_url(args.db.as_deref(), args.data_dir.clone())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

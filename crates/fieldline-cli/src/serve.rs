@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use fieldline_server::{open_storage, DatabaseUrl, Server};
+use fieldline_server::{open_storage, Server};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -20,13 +20,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let data_dir = args
-        .data_dir
-        .unwrap_or_else(crate::data_dir::default_data_dir);
-    let url: DatabaseUrl = match &args.db {
-        Some(url) => url.parse()?,
-        None => DatabaseUrl::Sqlite(data_dir.join("server.sqlite3")),
-    };
+    let url = crate::data_dir::database_url(args.db.as_deref(), args.data_dir)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let database = open_storage(&url).await?;

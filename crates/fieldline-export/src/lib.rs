@@ -305,17 +305,15 @@ pub(crate) fn now_utc() -> (i64, i64, i64, i64, i64, i64) {
         .unwrap_or(0);
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (d, m, y, of_day / 3600, of_day / 60 % 60, of_day % 60)
+    let (y, m, d) = fieldline_xpath::civil_from_days(days);
+    (
+        d.into(),
+        m.into(),
+        y,
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+    )
 }
 
 pub(crate) const MONTHS: [&str; 12] = [
