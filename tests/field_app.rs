@@ -54,7 +54,8 @@ async fn type_name_and_save(client: &Client, name: &str) -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_home_screen_saves_the_enumerator_in_the_device_database() -> anyhow::Result<()> {
+async fn the_home_screen_saves_the_enumerator_and_the_profile_keeps_its_own_language(
+) -> anyhow::Result<()> {
     let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
     let data_dir = tempfile::tempdir()?;
     let display = VirtualDisplay::start()?;
@@ -116,11 +117,38 @@ async fn the_home_screen_saves_the_enumerator_in_the_device_database() -> anyhow
             stored_setting(data_dir.path(), "username")?.as_deref() == Some("Sunita Devi"),
             "the device database does not hold the saved name"
         );
+        // The app's words in Hindi for this profile.
+        client
+            .find(Locator::Css("#app-language"))
+            .await?
+            .select_by_value("hi")
+            .await?;
+        wait_text(&client, "#nav-drafts", "ड्राफ़्ट").await?;
         anyhow::Ok(device_id)
     })
     .await;
     within("closing the app", async { Ok(client.close().await?) }).await?;
     let device_id = outcome?;
+
+    // Another profile on the same machine does not inherit the first one's language: each keeps
+    // its webview storage in its own directory.
+    let other_dir = tempfile::tempdir()?;
+    let client = within(
+        "starting the app on another profile",
+        field_app_session(&driver.url(), &app, &app_args(other_dir.path(), &[])),
+    )
+    .await?;
+    let other = within("the other profile", async {
+        wait_text(&client, "#profile-username", "not set").await?;
+        wait_text(&client, "#nav-drafts", "Drafts").await
+    })
+    .await;
+    within("closing the app", async { Ok(client.close().await?) }).await?;
+    other?;
+    anyhow::ensure!(
+        other_dir.path().join("webview").is_dir() && data_dir.path().join("webview").is_dir(),
+        "the webview's storage is not inside the profiles' directories"
+    );
 
     // A new start of the app reads the same profile back from the database.
     let client = within(
@@ -130,6 +158,7 @@ async fn the_home_screen_saves_the_enumerator_in_the_device_database() -> anyhow
     .await?;
     let reopened = within("the second session", async {
         wait_text(&client, "#profile-username", "Sunita Devi").await?;
+        wait_text(&client, "#nav-drafts", "ड्राफ़्ट").await?;
         // The imported form stays on the device; nothing to import, nothing to report.
         wait_text(&client, "#forms .form-title", "Safe migration KAP survey").await?;
         anyhow::ensure!(client.find(Locator::Css(".notice")).await.is_err());

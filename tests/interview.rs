@@ -351,8 +351,7 @@ async fn a_draft_resumes_where_it_was_after_a_restart_and_is_discarded_only_when
                 == 2,
             "the imported form is not listed"
         );
-        // The app's own words in Hindi, then back (the choice is kept by the webview, which
-        // other tests share).
+        // The app's own words in Hindi, then back.
         find(&client, "#app-language")
             .await?
             .select_by_value("hi")

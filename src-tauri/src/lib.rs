@@ -46,6 +46,7 @@ pub fn run() {
                 sync,
                 notices,
             });
+            open_main_window(app, &data_dir)?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -70,6 +71,26 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("Fieldline could not start its window");
+}
+
+/// Opens the window described in tauri.conf.json with its web storage (the app's language, the
+/// webview's caches) inside the device profile's directory: two profiles on one machine never
+/// share a setting, and wiping a profile leaves nothing of it behind in the user's home.
+fn open_main_window(app: &tauri::App, data_dir: &std::path::Path) -> tauri::Result<()> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == "main")
+        .cloned()
+        .ok_or_else(|| {
+            std::io::Error::other("tauri.conf.json describes no window labelled main")
+        })?;
+    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+        .data_directory(data_dir.join("webview"))
+        .build()?;
+    Ok(())
 }
 
 /// Imports the forms given with `--import`, each with the media files in its `<name>-media`
