@@ -6,7 +6,7 @@
 mod api;
 mod charts;
 
-use fieldline_protocol::dashboard::{Progress, ReportView};
+use fieldline_protocol::dashboard::{Progress, ReportView, RoundSampling};
 use fieldline_protocol::{LoggedIn, LoginRequest};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -283,6 +283,7 @@ fn progress_view(props: &ViewProps) -> Html {
                     <div><h3>{ "Per enumerator (tablet)" }</h3>{ charts::bars("per-enumerator", &p.per_enumerator) }</div>
                 </div>
             </section>
+            { for p.sampling.iter().map(sampling_section) }
             <section id="problems">
                 <h3>{ format!("Set aside: {} submission(s)", p.set_aside_total) }</h3>
                 if p.latest_problems.is_empty() {
@@ -300,6 +301,47 @@ fn progress_view(props: &ViewProps) -> Html {
                 }
             </section>
         </div>
+    }
+}
+
+/// A round's interviews per cluster against its sampling plan: how far each village is, which
+/// have not started, and interviews made where the sample drew none.
+fn sampling_section(s: &RoundSampling) -> Html {
+    let percent = |done: u64, of: u64| {
+        if of == 0 {
+            0
+        } else {
+            (done * 100 / of).min(100)
+        }
+    };
+    let status = |count: u64, target: u64, planned: bool| match (planned, count, target) {
+        (false, _, _) => ("outside", "not in the sample"),
+        (_, 0, _) => ("not-started", "not started"),
+        (_, c, t) if c >= t => ("done", "done"),
+        _ => ("behind", "in progress"),
+    };
+    html! {
+        <section class="sampling" id={format!("sampling-{}", s.round)}>
+            <h3>{ format!("{}: {} of {} planned interviews ({}%) by {}",
+                s.round, s.towards_target, s.target_total, percent(s.towards_target, s.target_total),
+                s.cluster_fields.join(" and ")) }</h3>
+            <table>
+                <tr><th>{ "Cluster" }</th><th>{ "Interviews" }</th><th>{ "Target" }</th><th>{ "Progress" }</th></tr>
+                { for s.clusters.iter().map(|c| {
+                    let (class, words) = status(c.count, c.target, c.planned);
+                    let name = if c.cluster.is_empty() { "(no value)".to_string() } else { c.cluster.clone() };
+                    html! {
+                        <tr class={classes!("cluster", class)} data-cluster={c.cluster.clone()}>
+                            <td>{ name }</td><td class="count">{ c.count }</td><td class="target">{ c.target }</td>
+                            <td>
+                                <span class="meter"><span style={format!("width: {}%", percent(c.count, c.target))}></span></span>
+                                <span class="muted">{ format!(" {words}") }</span>
+                            </td>
+                        </tr>
+                    }
+                }) }
+            </table>
+        </section>
     }
 }
 

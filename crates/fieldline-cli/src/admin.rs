@@ -139,6 +139,28 @@ enum RoundCommand {
         #[arg(long)]
         form: PathBuf,
     },
+    /// Set the round's sampling plan (replacing any earlier one): the field(s) naming a cluster
+    /// and the interviews each should yield; the dashboard shows fieldwork against it.
+    Plan {
+        /// The campaign (id or exact name).
+        #[arg(long)]
+        campaign: String,
+        /// The round's name.
+        #[arg(long)]
+        round: String,
+        /// A field of the round's form identifying the cluster (a village, a ward); repeat it
+        /// when several fields together do (e.g. --cluster-field municipality --cluster-field ward).
+        #[arg(long = "cluster-field", value_name = "FIELD", required = true)]
+        cluster_fields: Vec<String>,
+        /// Interviews per cluster: every cluster's target, or the target of listed clusters
+        /// whose row has none.
+        #[arg(long, value_name = "N")]
+        per_cluster: Option<u32>,
+        /// CSV of the clusters drawn for the sample: a column per cluster field and optionally
+        /// `target`. Without it every cluster met in the submissions has --per-cluster as target.
+        #[arg(long, value_name = "FILE.csv")]
+        clusters: Option<PathBuf>,
+    },
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -226,6 +248,28 @@ async fn execute(
                     form,
                 },
         } => return create_round(storage, &campaign, &name, &form).await,
+        AdminCommand::Round {
+            command:
+                RoundCommand::Plan {
+                    campaign,
+                    round,
+                    cluster_fields,
+                    per_cluster,
+                    clusters,
+                },
+        } => {
+            let campaign = campaign_named(storage, &campaign).await?;
+            let request = crate::sampling_plan::PlanRequest {
+                round: &round,
+                cluster_fields: &cluster_fields,
+                per_cluster,
+                clusters_file: clusters.as_deref(),
+            };
+            println!(
+                "{}",
+                crate::sampling_plan::set_plan(storage, &campaign, &request).await?
+            );
+        }
         AdminCommand::EnrollCode {
             campaign,
             org,

@@ -7,6 +7,7 @@ mod data_dir;
 mod device;
 mod export;
 mod form;
+mod sampling_plan;
 mod serve;
 
 use std::process::ExitCode;

@@ -341,3 +341,143 @@ fn submit_two(db: &Path, code: &str) -> String {
         "uuid:00000001-test".to_owned()
     })
 }
+
+#[test]
+fn a_rounds_sampling_plan_is_checked_against_its_form_and_replaced_when_set_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("server.sqlite3");
+    let admin = Admin {
+        db: format!("sqlite:{}", db_path.display()),
+    };
+    let owner = admin.ok(&["org", "create", "Owner NGO"]).trim().to_owned();
+    let campaign = admin
+        .ok(&["campaign", "create", "--owner", &owner, "--name", "KAP"])
+        .trim()
+        .to_owned();
+    let round_id = admin
+        .ok(&[
+            "round",
+            "create",
+            "--campaign",
+            &campaign,
+            "--name",
+            "baseline",
+            "--form",
+            kap_form(),
+        ])
+        .trim()
+        .to_owned();
+    let plan = |args: &[&str]| {
+        let mut all = vec!["round", "plan", "--campaign", "KAP", "--round", "baseline"];
+        all.extend_from_slice(args);
+        all.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>, ok: bool| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if ok {
+            admin.ok(&args)
+        } else {
+            admin.fails(&args)
+        }
+    };
+
+    // Mistakes, each named.
+    let err = run(
+        plan(&["--cluster-field", "village", "--per-cluster", "20"]),
+        false,
+    );
+    assert!(
+        err.contains("no field \"village\"") && err.contains("municipality"),
+        "{err}"
+    );
+    let err = run(plan(&["--cluster-field", "ward"]), false);
+    assert!(err.contains("--per-cluster N"), "{err}");
+    let err = run(
+        vec![
+            "round",
+            "plan",
+            "--campaign",
+            "KAP",
+            "--round",
+            "endline",
+            "--cluster-field",
+            "ward",
+            "--per-cluster",
+            "5",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect(),
+        false,
+    );
+    assert!(
+        err.contains("no round named \"endline\"") && err.contains("baseline"),
+        "{err}"
+    );
+    let csv = dir.path().join("clusters.csv");
+    std::fs::write(&csv, "municipality,ward,target\ndharan,3,25\nDharan,4,20\n").unwrap();
+    let csv_arg = csv.display().to_string();
+    let err = run(
+        plan(&[
+            "--cluster-field",
+            "municipality",
+            "--cluster-field",
+            "ward",
+            "--clusters",
+            &csv_arg,
+        ]),
+        false,
+    );
+    assert!(
+        err.contains("clusters.csv row 3 column 1 (municipality): \"Dharan\" is not a choice"),
+        "{err}"
+    );
+
+    // A plan with a per-cluster target, then replaced by the clusters drawn.
+    let said = run(
+        plan(&["--cluster-field", "ward", "--per-cluster", "20"]),
+        true,
+    );
+    assert_eq!(said.trim(), "baseline: 20 interviews per cluster of ward");
+    std::fs::write(
+        &csv,
+        "ward,municipality,target\n3,dharan,25\n4,dharan,\n1,janakpur,12\n",
+    )
+    .unwrap();
+    let said = run(
+        plan(&[
+            "--cluster-field",
+            "municipality",
+            "--cluster-field",
+            "ward",
+            "--per-cluster",
+            "15",
+            "--clusters",
+            &csv_arg,
+        ]),
+        true,
+    );
+    assert_eq!(
+        said.trim(),
+        "baseline: 3 clusters of municipality, ward, 52 interviews planned"
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let plans = runtime.block_on(async {
+        let storage = open_storage(&DatabaseUrl::Sqlite(db_path.clone()))
+            .await
+            .unwrap();
+        storage.sampling_plans(&campaign).await.unwrap()
+    });
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].round_id, round_id);
+    assert_eq!(plans[0].cluster_fields, ["municipality", "ward"]);
+    let planned: Vec<(&str, u32)> = plans[0]
+        .planned
+        .iter()
+        .map(|c| (c.cluster.as_str(), c.target))
+        .collect();
+    assert_eq!(
+        planned,
+        [("dharan / 3", 25), ("dharan / 4", 15), ("janakpur / 1", 12)]
+    );
+}

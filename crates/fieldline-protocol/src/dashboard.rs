@@ -50,6 +50,35 @@ pub struct Progress {
     pub set_aside_total: u64,
     /// The latest of them, newest first (at most [`LATEST_PROBLEMS`]).
     pub latest_problems: Vec<Problem>,
+    /// Fieldwork against the sampling plan of each round that has one, in publication order.
+    #[serde(default)]
+    pub sampling: Vec<RoundSampling>,
+}
+
+/// A round's interviews per cluster (a village, a ward) against its sampling plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundSampling {
+    pub round: String,
+    /// The fields whose values name a cluster, e.g. `["municipality", "ward"]`.
+    pub cluster_fields: Vec<String>,
+    /// The sum of the clusters' targets.
+    pub target_total: u64,
+    /// Interviews that count towards a target: each cluster's, up to its target.
+    pub towards_target: u64,
+    /// The plan's clusters in its order, then clusters outside the plan by name.
+    pub clusters: Vec<ClusterCount>,
+}
+
+/// One cluster's interviews so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterCount {
+    /// The cluster fields' values joined with " / " ("dharan / 3"); empty when a submission
+    /// has none of them.
+    pub cluster: String,
+    pub count: u64,
+    pub target: u64,
+    /// False for a cluster the plan does not list: interviews where none were planned.
+    pub planned: bool,
 }
 
 /// Most set-aside submissions the progress lists.

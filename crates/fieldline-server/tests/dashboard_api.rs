@@ -8,7 +8,7 @@ mod rounds_support;
 use api_support::*;
 use fieldline_protocol::dashboard::{Progress, ReportView};
 use fieldline_protocol::{Envelope, SubmitBatch, SubmitReply};
-use fieldline_server::storage::Role;
+use fieldline_server::storage::{PlannedCluster, Role, SamplingPlan};
 use rounds_support::{endline_version, interview, publish_endline};
 
 async fn submit(world: &World, token: &str, items: Vec<Envelope>) -> SubmitReply {
@@ -37,7 +37,7 @@ async fn get(world: &World, token: &str, path: &str) -> reqwest::Response {
 }
 
 /// `count` interviews of `version` from `device`, the first `yes` of them having heard of
-/// trafficking; odd ones are men.
+/// trafficking; odd ones are men; in Dharan's wards 1, 2, 3, 1, 2, 3...
 fn interviews(
     world: &World,
     version: &str,
@@ -54,6 +54,7 @@ fn interviews(
                 ("no", "")
             };
             let gender = if i % 2 == 1 { "man" } else { "woman" };
+            let ward = (i % 3 + 1).to_string();
             interview(
                 world,
                 version,
@@ -64,6 +65,7 @@ fn interviews(
                     ("/data/know/heard_trafficking", heard),
                     ("/data/know/channels", channels),
                     ("/data/about/gender", gender),
+                    ("/data/ward", &ward),
                 ],
             )
         })
@@ -104,6 +106,34 @@ async fn progress_report_and_exports_follow_the_stored_submissions_and_the_reach
     let partner = world.person(&world.partner, Role::PartnerAdmin).await;
     let c = world.campaign.id.clone();
 
+    // The baseline's sampling plan: three wards of Dharan drawn, each with its target.
+    let rounds = world.server.storage.rounds(&c).await.unwrap();
+    let baseline_round = rounds.iter().find(|r| r.name == "baseline").unwrap();
+    world
+        .server
+        .storage
+        .set_sampling_plan(SamplingPlan {
+            round_id: baseline_round.id.clone(),
+            cluster_fields: vec!["municipality".into(), "ward".into()],
+            per_cluster: 5,
+            planned: [("dharan / 1", 5), ("dharan / 2", 4), ("dharan / 4", 6)]
+                .into_iter()
+                .map(|(cluster, target)| PlannedCluster {
+                    cluster: cluster.into(),
+                    target,
+                })
+                .collect(),
+        })
+        .await
+        .unwrap();
+    let clusters = |progress: &Progress| -> Vec<(String, u64, u64, bool)> {
+        progress.sampling[0]
+            .clusters
+            .iter()
+            .map(|c| (c.cluster.clone(), c.count, c.target, c.planned))
+            .collect()
+    };
+
     // Progress.
     let progress: Progress = get(&world, &manager, &format!("/api/v1/campaigns/{c}/progress"))
         .await
@@ -132,6 +162,27 @@ async fn progress_report_and_exports_follow_the_stored_submissions_and_the_reach
     assert_eq!(progress.latest_problems[0].instance_id, "stray");
     assert_eq!(progress.latest_problems[0].outcome, "rejected");
     assert!(!progress.latest_problems[0].reason.is_empty());
+    // Per cluster against the plan: wards 1 and 2 beyond their targets, ward 4 not started,
+    // ward 3 interviewed though the sample did not draw it.
+    assert_eq!(progress.sampling.len(), 1);
+    assert_eq!(progress.sampling[0].round, "baseline");
+    let cluster = |name: &str, count, target, planned| (name.to_owned(), count, target, planned);
+    assert_eq!(
+        clusters(&progress),
+        [
+            cluster("dharan / 1", 6, 5, true),
+            cluster("dharan / 2", 5, 4, true),
+            cluster("dharan / 4", 0, 6, true),
+            cluster("dharan / 3", 4, 0, false),
+        ]
+    );
+    assert_eq!(
+        (
+            progress.sampling[0].towards_target,
+            progress.sampling[0].target_total
+        ),
+        (9, 15)
+    );
     let theirs: Progress = get(&world, &partner, &format!("/api/v1/campaigns/{c}/progress"))
         .await
         .json()
@@ -139,6 +190,16 @@ async fn progress_report_and_exports_follow_the_stored_submissions_and_the_reach
         .unwrap();
     assert_eq!(theirs.total, 20);
     assert_eq!(theirs.per_partner.len(), 1);
+    // A partner's clusters count its own interviews only.
+    assert_eq!(
+        clusters(&theirs),
+        [
+            cluster("dharan / 1", 4, 5, true),
+            cluster("dharan / 2", 3, 4, true),
+            cluster("dharan / 4", 0, 6, true),
+            cluster("dharan / 3", 3, 0, false),
+        ]
+    );
 
     // The report: every organization's submissions for the manager...
     let report: ReportView = get(

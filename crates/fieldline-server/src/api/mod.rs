@@ -19,6 +19,7 @@ mod people;
 mod progress;
 mod report;
 mod rows;
+mod sampling;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -54,11 +54,10 @@ pub async fn progress(
     let mut per_day: Vec<Count> = Vec::new();
     let mut per_partner: Vec<Count> = Vec::new();
     let mut per_enumerator: Vec<Count> = Vec::new();
-    let mut per_round: Vec<Count> = state
-        .storage
-        .rounds(&id)
-        .await?
-        .into_iter()
+    let rounds = state.storage.rounds(&id).await?;
+    let mut per_round: Vec<Count> = rounds
+        .iter()
+        .cloned()
         .map(|r| Count {
             label: r.name.clone(),
             key: r.name,
@@ -104,6 +103,23 @@ pub async fn progress(
             received_at: s.received_at.clone(),
         })
         .collect();
+    let mut sampling = Vec::new();
+    if let Some(campaign) = &campaign {
+        for plan in state.storage.sampling_plans(&id).await? {
+            if let Some(round) = rounds.iter().find(|r| r.id == plan.round_id) {
+                sampling.push(
+                    super::sampling::round_sampling(
+                        &state.storage,
+                        campaign,
+                        &reach,
+                        &round.name,
+                        &plan,
+                    )
+                    .await?,
+                );
+            }
+        }
+    }
     Ok(Json(Progress {
         total: submissions.len() as u64,
         per_day,
@@ -112,5 +128,6 @@ pub async fn progress(
         per_round,
         set_aside_total: set_aside.len() as u64,
         latest_problems,
+        sampling,
     }))
 }

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::ApiError;
 use crate::access::Reach;
-use crate::storage::{Campaign, PayloadEncoding, Round, Storage};
+use crate::storage::{Campaign, PayloadEncoding, Round, RoundPayload, Storage};
 
 /// Submissions read from the storage at a time.
 const PAGE: usize = 500;
@@ -98,32 +98,71 @@ impl RoundSource {
                 .map_err(|e| ExportError::Io(io::Error::other(e.to_string())))?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            for item in page {
-                if let Some(devices) = &self.devices {
-                    if !devices.contains_key(&item.device) {
-                        continue;
-                    }
-                }
-                if item.encoding != PayloadEncoding::Json {
-                    encrypted += 1;
-                    continue;
-                }
-                let values = PayloadValues::parse(&item.payload).map_err(|e| {
-                    ExportError::Io(io::Error::other(format!(
-                        "the stored payload of {} cannot be read: {e}",
-                        item.instance_id
-                    )))
-                })?;
-                let row = self.layout.row(
-                    &values.values,
-                    &item.instance_id,
-                    &item.device,
-                    &item.received_at,
-                );
-                writer.write_row(&row)?;
-            }
+            encrypted += self.rows_of(page, |row| writer.write_row(&row))?;
         }
         writer.finish()?;
+        Ok(encrypted)
+    }
+
+    /// Calls `visit` with the row of every stored submission within reach, a page at a time,
+    /// from async code; returns how many encrypted payloads were left out.
+    pub async fn visit_rows(&self, mut visit: impl FnMut(Vec<String>)) -> Result<u64, ApiError> {
+        let mut after = 0;
+        let mut encrypted = 0;
+        loop {
+            let page = self
+                .storage
+                .round_payloads_after(&self.round.id, after, PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            encrypted += self
+                .rows_of(page, |row| {
+                    visit(row);
+                    Ok(())
+                })
+                .map_err(|e| {
+                    tracing::error!(round = %self.round.id, error = %e, "unreadable payload");
+                    ApiError::new(
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        "a stored submission cannot be read",
+                    )
+                })?;
+        }
+        Ok(encrypted)
+    }
+
+    /// The rows of one page's submissions within reach, handed to `each` in order; returns how
+    /// many encrypted payloads were left out.
+    fn rows_of(
+        &self,
+        page: Vec<RoundPayload>,
+        mut each: impl FnMut(Vec<String>) -> Result<(), ExportError>,
+    ) -> Result<u64, ExportError> {
+        let mut encrypted = 0;
+        for item in page {
+            if let Some(devices) = &self.devices {
+                if !devices.contains_key(&item.device) {
+                    continue;
+                }
+            }
+            if item.encoding != PayloadEncoding::Json {
+                encrypted += 1;
+                continue;
+            }
+            let values = PayloadValues::parse(&item.payload).map_err(|e| {
+                ExportError::Io(io::Error::other(format!(
+                    "the stored payload of {} cannot be read: {e}",
+                    item.instance_id
+                )))
+            })?;
+            each(self.layout.row(
+                &values.values,
+                &item.instance_id,
+                &item.device,
+                &item.received_at,
+            ))?;
+        }
         Ok(encrypted)
     }
 }

@@ -148,6 +148,67 @@ pub struct NewRound {
     pub definition: String,
 }
 
+/// A round's sampling plan: the fields of its form that name a cluster (the primary sampling
+/// unit: a village, a ward) and the interviews each cluster should yield. Set again, it replaces
+/// the round's plan: fieldwork plans change, published forms do not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SamplingPlan {
+    pub round_id: Id,
+    /// A cluster is the values of these fields, in this order (e.g. municipality and ward).
+    pub cluster_fields: Vec<String>,
+    /// The target of a cluster that `planned` does not list.
+    pub per_cluster: u32,
+    /// The clusters drawn for the sample, each with its target, in the plan's order.
+    pub planned: Vec<PlannedCluster>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PlannedCluster {
+    /// The cluster's field values joined with [`CLUSTER_SEPARATOR`].
+    pub cluster: String,
+    pub target: u32,
+}
+
+/// Between the values of a cluster named by several fields: "dharan / 3".
+pub const CLUSTER_SEPARATOR: &str = " / ";
+
+impl SamplingPlan {
+    /// The plan's lists as the JSON text both databases store.
+    fn columns(&self) -> (String, String) {
+        let planned: Vec<(&str, u32)> = self
+            .planned
+            .iter()
+            .map(|c| (c.cluster.as_str(), c.target))
+            .collect();
+        (
+            serde_json::to_string(&self.cluster_fields).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&planned).unwrap_or_else(|_| "[]".into()),
+        )
+    }
+
+    /// A plan read back from its columns.
+    fn from_columns(
+        round_id: Id,
+        cluster_fields: &str,
+        per_cluster: i64,
+        planned: &str,
+    ) -> Result<Self, String> {
+        let cluster_fields: Vec<String> = serde_json::from_str(cluster_fields)
+            .map_err(|e| format!("the sampling plan's cluster fields cannot be read: {e}"))?;
+        let planned: Vec<(String, u32)> = serde_json::from_str(planned)
+            .map_err(|e| format!("the sampling plan's clusters cannot be read: {e}"))?;
+        Ok(SamplingPlan {
+            round_id,
+            cluster_fields,
+            per_cluster: u32::try_from(per_cluster).unwrap_or(0),
+            planned: planned
+                .into_iter()
+                .map(|(cluster, target)| PlannedCluster { cluster, target })
+                .collect(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Device {
     pub id: Id,
@@ -293,6 +354,11 @@ pub trait Storage: Send + Sync + 'static {
         form_id: &str,
         form_version: &str,
     ) -> Result<Option<(Round, String)>, StorageError>;
+
+    /// Sets (or replaces) a round's sampling plan. `NotFound` for an unknown round.
+    async fn set_sampling_plan(&self, plan: SamplingPlan) -> Result<(), StorageError>;
+    /// The sampling plans of the campaign's rounds, in the rounds' publication order.
+    async fn sampling_plans(&self, campaign_id: &str) -> Result<Vec<SamplingPlan>, StorageError>;
 
     /// Stores one-time enrollment codes (by hash) for devices of `organization_id` in the
     /// campaign.

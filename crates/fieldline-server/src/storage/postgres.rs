@@ -21,7 +21,7 @@ use tokio_postgres::{error::SqlState, types::ToSql, Client, GenericClient, NoTls
 
 use super::{
     Campaign, Device, Id, Incoming, NewRound, Organization, Outcome, PayloadEncoding, Role, Round,
-    ServerInfo, SetAside, Storage, StorageError, Submission, SubmissionFilter, User,
+    SamplingPlan, ServerInfo, SetAside, Storage, StorageError, Submission, SubmissionFilter, User,
 };
 
 /// Connections each server keeps at most (PostgreSQL's default allows 100 in all).
@@ -1023,6 +1023,69 @@ impl Storage for PostgresStorage {
                 Some(row) => Ok(Some((round_from_row(&row)?, row.try_get(10)?))),
                 None => Ok(None),
             }
+        })
+        .await
+    }
+
+    async fn set_sampling_plan(&self, plan: SamplingPlan) -> Result<(), StorageError> {
+        let (cluster_fields, planned) = plan.columns();
+        // The column is a PostgreSQL INTEGER (int4); the admin command keeps targets far below.
+        let per_cluster = i32::try_from(plan.per_cluster).unwrap_or(i32::MAX);
+        let plan = &plan;
+        let (cluster_fields, planned) = (&cluster_fields, &planned);
+        retry(move || async move {
+            let client = self.client().await?;
+            let known = client
+                .query_opt("SELECT 1 FROM round WHERE id = $1", &[&plan.round_id])
+                .await?;
+            if known.is_none() {
+                return Err(Fail::Storage(StorageError::NotFound(format!(
+                    "there is no round with id {}",
+                    plan.round_id
+                ))));
+            }
+            client
+                .execute(
+                    "INSERT INTO sampling_plan (round_id, cluster_fields, per_cluster, planned)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (round_id) DO UPDATE SET cluster_fields = excluded.cluster_fields,
+                         per_cluster = excluded.per_cluster, planned = excluded.planned,
+                         set_at = now()",
+                    &[&plan.round_id, cluster_fields, &per_cluster, planned],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sampling_plans(&self, campaign_id: &str) -> Result<Vec<SamplingPlan>, StorageError> {
+        retry(move || async move {
+            let found = self
+                .client()
+                .await?
+                .query(
+                    "SELECT p.round_id, p.cluster_fields, p.per_cluster, p.planned
+                     FROM sampling_plan p JOIN round r ON r.id = p.round_id
+                     WHERE r.campaign_id = $1 ORDER BY r.seq",
+                    &[&campaign_id],
+                )
+                .await?;
+            let mut plans = Vec::new();
+            for row in found {
+                let fields: String = row.try_get(1)?;
+                let planned: String = row.try_get(3)?;
+                plans.push(
+                    SamplingPlan::from_columns(
+                        row.try_get(0)?,
+                        &fields,
+                        i64::from(row.try_get::<_, i32>(2)?),
+                        &planned,
+                    )
+                    .map_err(|e| Fail::Storage(StorageError::Backend(e)))?,
+                );
+            }
+            Ok(plans)
         })
         .await
     }

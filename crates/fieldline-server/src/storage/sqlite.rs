@@ -16,7 +16,7 @@ use rusqlite::{
 
 use super::{
     Campaign, Device, Id, Incoming, NewRound, Organization, Outcome, PayloadEncoding, Role, Round,
-    ServerInfo, SetAside, Storage, StorageError, Submission, SubmissionFilter, User,
+    SamplingPlan, ServerInfo, SetAside, Storage, StorageError, Submission, SubmissionFilter, User,
 };
 
 /// The server's storage in an embedded SQLite database.
@@ -722,6 +722,71 @@ impl Storage for SqliteStorage {
                     Ok((round_from_row(row)?, row.get(10)?))
                 })
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn set_sampling_plan(&self, plan: SamplingPlan) -> Result<(), StorageError> {
+        self.write(move |conn| {
+            let known: Option<i64> = conn
+                .query_row(
+                    "SELECT 1 FROM round WHERE id = ?1",
+                    [&plan.round_id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if known.is_none() {
+                return Err(StorageError::NotFound(format!(
+                    "there is no round with id {}",
+                    plan.round_id
+                )));
+            }
+            let (cluster_fields, planned) = plan.columns();
+            let set_at = now(conn)?;
+            conn.execute(
+                "INSERT INTO sampling_plan (round_id, cluster_fields, per_cluster, planned, set_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (round_id) DO UPDATE SET cluster_fields = excluded.cluster_fields,
+                     per_cluster = excluded.per_cluster, planned = excluded.planned,
+                     set_at = excluded.set_at",
+                params![
+                    plan.round_id,
+                    cluster_fields,
+                    plan.per_cluster,
+                    planned,
+                    set_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sampling_plans(&self, campaign_id: &str) -> Result<Vec<SamplingPlan>, StorageError> {
+        let campaign_id = campaign_id.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT p.round_id, p.cluster_fields, p.per_cluster, p.planned
+                 FROM sampling_plan p JOIN round r ON r.id = p.round_id
+                 WHERE r.campaign_id = ?1 ORDER BY r.seq",
+            )?;
+            let rows = stmt.query_map([campaign_id], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })?;
+            let mut plans = Vec::new();
+            for row in rows {
+                let (round_id, fields, per_cluster, planned) = row?;
+                plans.push(
+                    SamplingPlan::from_columns(round_id, &fields, per_cluster, &planned)
+                        .map_err(StorageError::Backend)?,
+                );
+            }
+            Ok(plans)
         })
         .await
     }

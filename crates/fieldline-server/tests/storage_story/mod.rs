@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use fieldline_server::secrets::token_hash;
 use fieldline_server::storage::{
-    Incoming, NewRound, Outcome, PayloadEncoding, Role, Storage, StorageError, SubmissionFilter,
+    Incoming, NewRound, Outcome, PayloadEncoding, PlannedCluster, Role, SamplingPlan, Storage,
+    StorageError, SubmissionFilter,
 };
 
 fn conflict<T: std::fmt::Debug>(result: Result<T, StorageError>) -> String {
@@ -256,6 +257,53 @@ pub async fn story(storage: Arc<dyn Storage>) {
         vec![baseline.clone(), endline.clone(), midline.clone()]
     );
     assert!(storage.rounds("no-such-campaign").await.unwrap().is_empty());
+
+    // Sampling plans: none at first; set for the endline then the baseline, listed in the
+    // rounds' order; setting one again replaces it; a plan of another campaign stays there.
+    assert!(storage
+        .sampling_plans(&campaign.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let plan = |round: &str, per_cluster: u32, planned: &[(&str, u32)]| SamplingPlan {
+        round_id: round.into(),
+        cluster_fields: vec!["municipality".into(), "ward".into()],
+        per_cluster,
+        planned: planned
+            .iter()
+            .map(|(cluster, target)| PlannedCluster {
+                cluster: (*cluster).into(),
+                target: *target,
+            })
+            .collect(),
+    };
+    let endline_plan = plan(&endline.id, 20, &[("dharan / 3", 25), ("janakpur / 1", 20)]);
+    storage
+        .set_sampling_plan(endline_plan.clone())
+        .await
+        .unwrap();
+    storage
+        .set_sampling_plan(plan(&baseline.id, 10, &[]))
+        .await
+        .unwrap();
+    let baseline_plan = plan(&baseline.id, 12, &[("biratnagar / 7", 12)]);
+    storage
+        .set_sampling_plan(baseline_plan.clone())
+        .await
+        .unwrap();
+    storage
+        .set_sampling_plan(plan(&foreign_round.id, 5, &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.sampling_plans(&campaign.id).await.unwrap(),
+        vec![baseline_plan, endline_plan]
+    );
+    not_found(
+        storage
+            .set_sampling_plan(plan("no-such-round", 1, &[]))
+            .await,
+    );
 
     // Paging by bytes: 5000 bytes hold one 3000-byte workbook, 6000 hold two, and a page has at
     // least one round even when that one is larger than the limit.
