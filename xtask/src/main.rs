@@ -6,7 +6,6 @@
 //! Debian machine needs nothing but this repository and a Rust toolchain.
 
 mod bench;
-mod demo;
 mod postgres;
 mod process;
 mod python;

@@ -3,7 +3,7 @@
 use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
 };
 
@@ -61,22 +61,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     );
     let database = data_dir.join("server").join("server.sqlite3");
     if !seeded_marker(&data_dir).exists() {
-        let at = step("seed the demo campaign and enroll the field app");
-        crate::demo::seed(
-            &bin.join("fieldline"),
-            &database,
-            &data_dir,
-            &data_dir.join("device"),
-            &url,
-        )?;
-        std::fs::write(seeded_marker(&data_dir), "demo campaign seeded\n")?;
+        let at = step(
+            "seed the demo campaign, fill its interviews on headless devices and enroll the field app",
+        );
+        let fieldwork = seed_demo(&bin.join("fieldline"), &database, &data_dir, &url)?;
+        std::fs::write(seeded_marker(&data_dir), format!("{fieldwork}\n"))?;
         done(at);
     }
+    // The marker keeps what the demo's fieldwork made, so every later run can say it too.
+    let fieldwork = std::fs::read_to_string(seeded_marker(&data_dir))?;
     println!(
-        "Demo campaign \"Safe migration radio drama\" (baseline and endline of safe_migration_kap, \
-         two partners); the app is enrolled for the first partner. Manager sign-in: {} / {}",
-        crate::demo::MANAGER_EMAIL,
-        crate::demo::MANAGER_PASSWORD
+        "Demo campaign \"{}\" (baseline and endline of safe_migration_kap, two partners): {}; \
+         report at {url}/ → campaign → Baseline and endline. The app is enrolled for the first \
+         partner. Manager sign-in: {} / {}",
+        fieldline_demo::CAMPAIGN_NAME,
+        fieldwork.trim(),
+        fieldline_demo::MANAGER_EMAIL,
+        fieldline_demo::MANAGER_PASSWORD
     );
 
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
@@ -99,7 +100,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .arg(&url);
     // The campaign's forms arrive by sync; importing the questionnaire as well means a newcomer
     // can interview at once, even before the first sync.
-    app.arg("--import").arg(crate::demo::baseline_form());
+    app.arg("--import").arg(fieldline_demo::kap_form());
     let app_status = app.status().context("cannot start the field app")?;
     stop(&mut server);
     if !app_status.success() {
@@ -128,9 +129,46 @@ fn server_url(server: &mut Child) -> anyhow::Result<String> {
     Ok(url)
 }
 
-/// Present once the demo campaign is in the server's database.
-fn seeded_marker(data_dir: &std::path::Path) -> PathBuf {
+/// Present once the demo campaign is in the server's database; it holds what its fieldwork made.
+fn seeded_marker(data_dir: &Path) -> PathBuf {
     data_dir.join("server").join("demo-seeded")
+}
+
+/// Sets the demo campaign up in the server's database, has headless devices (profiles in
+/// `DATA_DIR/demo-devices/`) fill and sync its baseline and endline interviews, so the report
+/// has something to show, and enrolls the field app's device profile for the first partner.
+/// Answers what the fieldwork made, as said to the person who ran the command.
+fn seed_demo(
+    fieldline: &Path,
+    database: &Path,
+    data_dir: &Path,
+    url: &str,
+) -> anyhow::Result<String> {
+    let demo = fieldline_demo::seed(fieldline, &fieldline_demo::sqlite_url(database), data_dir)?;
+    let generated = fieldline_demo::generate_interviews(
+        fieldline,
+        url,
+        &demo,
+        &data_dir.join("demo-devices"),
+        &fieldline_demo::Plan::default(),
+    )?;
+    println!(
+        "    {} in {:.1} s",
+        generated.summary(),
+        generated.elapsed.as_secs_f64()
+    );
+    let first_partner = demo
+        .partners
+        .first()
+        .context("the demo campaign has no partner")?;
+    demo.enroll_device(
+        fieldline,
+        url,
+        &data_dir.join("device"),
+        &first_partner.id,
+        "Demo tablet",
+    )?;
+    Ok(generated.summary())
 }
 
 fn stop(child: &mut Child) {
