@@ -435,7 +435,7 @@ fn assign(
     ] {
         for number in 0..count as u64 {
             let assignment = &mut assignments[number as usize % devices];
-            let mut rng = SplitMix64::derived(plan.seed, &[0x0056_494C, round as u64, number]);
+            let mut rng = SplitMix64::derived(plan.seed, &[0x0056_494C, round.tag(), number]);
             let village = assignment.villages[rng.below(assignment.villages.len())];
             assignment.interviews.push((round, number, village));
         }

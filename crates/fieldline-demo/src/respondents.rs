@@ -19,6 +19,14 @@ impl Round {
             Round::Endline => "endline",
         }
     }
+
+    /// Mixed into the seed of everything drawn for the round, so the rounds draw differently.
+    pub(crate) fn tag(self) -> u64 {
+        match self {
+            Round::Baseline => 1,
+            Round::Endline => 2,
+        }
+    }
 }
 
 /// A village the survey samples: a ward of a municipality, the design's cluster.
@@ -198,11 +206,7 @@ const REFUSAL_RATE: f64 = 0.03;
 /// The `index`th interview of `round` in `village`; the same arguments always give the same
 /// interview.
 pub fn interview(seed: u64, round: Round, index: u64, village: Village) -> Interview {
-    let round_tag = match round {
-        Round::Baseline => 1,
-        Round::Endline => 2,
-    };
-    let mut rng = SplitMix64::derived(seed, &[round_tag, index]);
+    let mut rng = SplitMix64::derived(seed, &[round.tag(), index]);
     let mut answers: Vec<(String, String)> = Vec::new();
     let mut say = |key: &str, value: &str| answers.push((key.to_owned(), value.to_owned()));
     say("province", village.province);
