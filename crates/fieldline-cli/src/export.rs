@@ -1,8 +1,10 @@
 //! `fieldline export`: a round's submissions as one file (CSV, XLSX, Stata .dta or SPSS .sav),
 //! read from the server's database a page at a time and written row by row, so memory stays
-//! flat however many submissions the round holds. The table is described in
-//! `fieldline_export`: the form's fields outside repeats, named as in the form, then
-//! instance_id, device and received_at; the CSV is what `fieldline analyze` reads.
+//! flat however many submissions the round holds. The tables are described in
+//! `fieldline_export`: by default the respondent-level table (the form's fields outside
+//! repeats, named as in the form, then instance_id, device and received_at; the CSV is what
+//! `fieldline analyze` reads), with `--repeat NAME` that repeat's table (a row per instance,
+//! with PARENT_KEY and KEY to join it back).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -41,6 +43,9 @@ pub struct ExportArgs {
     /// The file to write (replaced if it exists).
     #[arg(long)]
     out: PathBuf,
+    /// Export this repeat's table instead (one row per instance, with PARENT_KEY and KEY).
+    #[arg(long, value_name = "NAME")]
+    repeat: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,7 +101,11 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
         .with_context(|| format!("the round {:?} has no form definition", round.name))?;
     let form: Form = serde_json::from_str(&definition)
         .with_context(|| format!("cannot read the form definition of round {:?}", round.name))?;
-    let layout = Layout::new(&form);
+    let layout = match &args.repeat {
+        None => Layout::new(&form),
+        Some(repeat) => Layout::for_repeat(&form, repeat)
+            .with_context(|| format!("cannot export round {:?}", round.name))?,
+    };
 
     let file =
         File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -108,6 +117,7 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
         ExportFormat::Sav => Box::new(SavWriter::new(out, &layout)?),
     };
     let mut after = 0;
+    let mut submissions = 0u64;
     let mut encrypted = 0u64;
     loop {
         let page = storage.round_payloads_after(&round.id, after, PAGE).await?;
@@ -121,31 +131,35 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
             let values = PayloadValues::parse(&item.payload).with_context(|| {
                 format!("the stored payload of {} cannot be read", item.instance_id)
             })?;
-            let row = layout.row(
+            submissions += 1;
+            for row in layout.rows(
                 &values.values,
                 &item.instance_id,
                 &item.device,
                 &item.received_at,
-            );
-            writer.write_row(&row)?;
+            ) {
+                writer.write_row(&row)?;
+            }
         }
     }
     let finished = writer
         .finish()
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    eprintln!(
-        "{}: {} submission(s) of round {:?} of {:?}",
-        args.out.display(),
-        finished.rows,
-        round.name,
-        campaign.name
-    );
-    if finished.truncated > 0 {
-        eprintln!(
-            "warning: {} value(s) were longer than the format's longest string and were cut; \
-             the CSV export holds them whole",
-            finished.truncated
-        );
+    match &args.repeat {
+        None => eprintln!(
+            "{}: {submissions} submission(s) of round {:?} of {:?}",
+            args.out.display(),
+            round.name,
+            campaign.name
+        ),
+        Some(repeat) => eprintln!(
+            "{}: {} instance(s) of repeat {repeat:?} from {submissions} submission(s) of round \
+             {:?} of {:?}",
+            args.out.display(),
+            finished.rows,
+            round.name,
+            campaign.name
+        ),
     }
     if encrypted > 0 {
         eprintln!(

@@ -1,7 +1,8 @@
 //! `fieldline export`: a campaign set up with `fieldline admin` on a fresh SQLite database,
-//! KAP interviews stored as the server stores them, and the round exported in every format
-//! and read back with independent readers (the csv crate, calamine, and pyreadstat in Python
-//! for Stata and SPSS).
+//! KAP interviews stored as the server stores them (with 3, 1 and 0 instances of the
+//! `migrants` repeat), and the round and its repeat exported in every format and read back
+//! with independent readers (the csv crate, calamine, and pyreadstat in Python for Stata and
+//! SPSS).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -11,6 +12,18 @@ use fieldline_server::storage::{open_storage, DatabaseUrl, Incoming, Outcome, Pa
 
 const CAMPAIGN: &str = "Safe migration 2026";
 const AWKWARD: &str = "a \"quoted\", comma\nand newline";
+
+/// An answer of 5,000 characters (15,000 bytes of Devanagari and ASCII): longer than a Stata
+/// `str#` (2045 bytes) or an SPSS short string (255), so a strL and a very long string.
+fn long_answer() -> String {
+    let text: String = "नेपाल, migration सुरक्षित छ। "
+        .chars()
+        .cycle()
+        .take(4999)
+        .collect();
+    // SPSS pads strings with spaces, so the answer ends with something else.
+    format!("{text}!")
+}
 
 fn kap_form() -> &'static str {
     concat!(
@@ -39,12 +52,38 @@ fn ok(args: &[&str]) -> String {
 }
 
 /// The three interviews: (instance id, values).
-fn interviews() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+fn interviews() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    let long = long_answer();
+    interview_values()
+        .into_iter()
+        .map(|(id, values)| {
+            let values = values
+                .into_iter()
+                .map(|(path, value)| {
+                    (
+                        path,
+                        if value == "LONG" {
+                            long.clone()
+                        } else {
+                            value.into()
+                        },
+                    )
+                })
+                .collect();
+            (id, values)
+        })
+        .collect()
+}
+
+/// The interviews' values, `LONG` standing for [`long_answer`].
+fn interview_values() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     vec![
         (
             "uuid:00000001-export",
             vec![
                 ("/data/start", "2026-11-25T10:00:00.000+05:45"),
+                ("/data/end", "2026-11-25T10:42:17.250+05:45"),
+                ("/data/today", "2026-11-25"),
                 ("/data/province", "koshi"),
                 ("/data/municipality", "dharan"),
                 ("/data/ward", "4"),
@@ -67,7 +106,10 @@ fn interviews() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
                 ("/data/migrants[2]/m_relation", "sister"),
                 ("/data/migrants[2]/m_country", "uae"),
                 ("/data/migrants[2]/m_contract", "yes"),
-                ("/data/n_without_contract", "1"),
+                ("/data/migrants[3]/m_relation", "son"),
+                ("/data/migrants[3]/m_country", "malaysia"),
+                ("/data/migrants[3]/m_contract", "no"),
+                ("/data/n_without_contract", "2"),
                 ("/data/end_note", ""),
                 ("/data/meta/instanceID", "uuid:00000001-export"),
             ],
@@ -84,10 +126,14 @@ fn interviews() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
                 ("/data/about/education", "none"),
                 ("/data/youth", "no"),
                 ("/data/know/heard_trafficking", "no"),
+                ("/data/know/channels_other", "LONG"),
                 ("/data/know/knows_hotline", "dont_know"),
                 ("/data/know/before_leaving", "nothing"),
                 ("/data/views/view_debt", "4"),
                 ("/data/views/view_report", "2"),
+                ("/data/migrants[1]/m_relation", "father"),
+                ("/data/migrants[1]/m_country", "qatar"),
+                ("/data/migrants[1]/m_contract", "yes"),
                 ("/data/n_without_contract", "0"),
                 ("/data/meta/instanceID", "uuid:00000002-export"),
             ],
@@ -201,12 +247,20 @@ fn col(name: &str) -> usize {
 /// pyreadstat's view of a .dta or .sav file, as JSON.
 fn pyreadstat(path: &Path) -> serde_json::Value {
     const SCRIPT: &str = r#"
-import json, math, sys
+import datetime, json, math, sys
+import pandas as pd
 import pyreadstat
 path = sys.argv[1]
 read = pyreadstat.read_dta if path.endswith(".dta") else pyreadstat.read_sav
 df, meta = read(path)
 def plain(v):
+    if v is pd.NaT:
+        return None
+    # Datetimes to the millisecond (SPSS stores seconds as a double), dates as ISO text.
+    if isinstance(v, datetime.datetime):
+        return pd.Timestamp(v).round("ms").isoformat(timespec="milliseconds")
+    if isinstance(v, datetime.date):
+        return v.isoformat()
     v = v.item() if hasattr(v, "item") else v
     if isinstance(v, float):
         if math.isnan(v):
@@ -248,45 +302,55 @@ print(json.dumps({
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn a_round_exports_to_csv_xlsx_dta_and_sav() {
-    let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("server.sqlite3");
-    let db = format!("sqlite:{}", db_path.display());
-    let admin = |args: &[&str]| {
-        let mut all = vec!["admin", "--db", &db];
-        all.extend_from_slice(args);
-        ok(&all)
-    };
-    admin(&["org", "create", "Owner NGO"]);
-    admin(&[
-        "campaign",
-        "create",
-        "--owner",
-        "Owner NGO",
-        "--name",
-        CAMPAIGN,
-    ]);
-    admin(&[
-        "round",
-        "create",
-        "--campaign",
-        CAMPAIGN,
-        "--name",
-        "baseline",
-        "--form",
-        kap_form(),
-    ]);
-    let code = admin(&["enroll-code", "--campaign", CAMPAIGN, "--org", "Owner NGO"]);
-    store(&db_path, code.trim());
+/// A fresh database with the campaign, its baseline round and the interviews stored.
+struct Round {
+    dir: tempfile::TempDir,
+    db: String,
+}
 
-    let export = |format: &str| {
-        let out = dir.path().join(format!("baseline.{format}"));
+impl Round {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("server.sqlite3");
+        let db = format!("sqlite:{}", db_path.display());
+        let admin = |args: &[&str]| {
+            let mut all = vec!["admin", "--db", &db];
+            all.extend_from_slice(args);
+            ok(&all)
+        };
+        admin(&["org", "create", "Owner NGO"]);
+        admin(&[
+            "campaign",
+            "create",
+            "--owner",
+            "Owner NGO",
+            "--name",
+            CAMPAIGN,
+        ]);
+        admin(&[
+            "round",
+            "create",
+            "--campaign",
+            CAMPAIGN,
+            "--name",
+            "baseline",
+            "--form",
+            kap_form(),
+        ]);
+        let code = admin(&["enroll-code", "--campaign", CAMPAIGN, "--org", "Owner NGO"]);
+        store(&db_path, code.trim());
+        Round { dir, db }
+    }
+
+    /// Runs `fieldline export` of the baseline (with `extra` arguments) to `file` in the
+    /// round's directory; returns the file and what the command said.
+    fn export(&self, file: &str, format: &str, extra: &[&str]) -> (std::path::PathBuf, Output) {
+        let out = self.dir.path().join(file);
         let shown = out.to_str().unwrap().to_owned();
-        let args = [
+        let mut args = vec![
             "export",
             "--db",
-            &db,
+            &self.db,
             "--campaign",
             CAMPAIGN,
             "--round",
@@ -296,16 +360,37 @@ fn a_round_exports_to_csv_xlsx_dta_and_sav() {
             "--out",
             &shown,
         ];
+        args.extend_from_slice(extra);
         let result = fieldline(&args);
+        (out, result)
+    }
+
+    /// Exports successfully and checks the count the command reports.
+    fn exported(&self, file: &str, format: &str, extra: &[&str], said: &str) -> std::path::PathBuf {
+        let (out, result) = self.export(file, format, extra);
+        let stderr = String::from_utf8_lossy(&result.stderr);
         assert!(
             result.status.success(),
-            "fieldline {args:?} failed:\n{}",
-            String::from_utf8_lossy(&result.stderr)
+            "fieldline export {format} {extra:?} failed:\n{stderr}"
         );
-        let said = String::from_utf8_lossy(&result.stderr);
-        assert!(said.contains("3 submission(s)"), "{said}");
+        assert!(stderr.contains(said), "{stderr}");
         out
+    }
+}
+
+#[test]
+fn a_round_exports_to_csv_xlsx_dta_and_sav() {
+    let round = Round::new();
+    let export = |format: &str| {
+        round.exported(
+            &format!("baseline.{format}"),
+            format,
+            &[],
+            "3 submission(s)",
+        )
     };
+    let long = long_answer();
+    assert_eq!(long.chars().count(), 5000);
 
     // CSV: the header is the form's fields then the server's; one row per submission.
     let csv_path = export("csv");
@@ -320,7 +405,11 @@ fn a_round_exports_to_csv_xlsx_dta_and_sav() {
         "check_agency read_contract"
     );
     assert_eq!(&rows[0][col("age")], "22");
-    assert_eq!(&rows[0][col("n_without_contract")], "1");
+    assert_eq!(&rows[0][col("n_without_contract")], "2");
+    // Dates and times as ODK writes them, offset included.
+    assert_eq!(&rows[0][col("start")], "2026-11-25T10:00:00.000+05:45");
+    assert_eq!(&rows[0][col("today")], "2026-11-25");
+    assert_eq!(rows[1][col("channels_other")], long);
     assert_eq!(&rows[0][col("instance_id")], "uuid:00000001-export");
     assert_eq!(&rows[0][col("device")], "fieldline:export-device");
     assert!(rows[0][col("received_at")].contains('T'));
@@ -347,6 +436,11 @@ fn a_round_exports_to_csv_xlsx_dta_and_sav() {
             cells[2][col("municipality")],
             Data::String("janakpur".into())
         );
+        assert_eq!(
+            cells[1][col("start")],
+            Data::String("2026-11-25T10:00:00.000+05:45".into())
+        );
+        assert_eq!(cells[2][col("channels_other")], Data::String(long.clone()));
         assert_eq!(cells[3][col("age")], Data::Empty);
     }
 
@@ -398,6 +492,15 @@ fn a_round_exports_to_csv_xlsx_dta_and_sav() {
             "{format}"
         );
         assert_eq!(rows[1][col("education")], "none", "{format}");
+        // Whole, byte for byte: a strL in Stata, a very long string in SPSS.
+        assert_eq!(rows[1][col("channels_other")], long.as_str(), "{format}");
+        // Dates and datetimes, the local time as recorded (the +05:45 offset set aside).
+        assert_eq!(first[col("today")], "2026-11-25", "{format}");
+        assert_eq!(first[col("start")], "2026-11-25T10:00:00.000", "{format}");
+        assert_eq!(first[col("end")], "2026-11-25T10:42:17.250", "{format}");
+        assert_eq!(rows[1][col("start")], serde_json::Value::Null, "{format}");
+        let received = first[col("received_at")].as_str().unwrap();
+        assert!(received.starts_with("20"), "{format}: {received}");
         assert_eq!(rows[2][col("age")], serde_json::Value::Null, "{format}");
         assert_eq!(
             rows[2][col("view_debt")],
@@ -408,11 +511,11 @@ fn a_round_exports_to_csv_xlsx_dta_and_sav() {
     }
 
     // A round that does not exist is named with the ones that do, and no file is left.
-    let missing = dir.path().join("endline.csv");
+    let missing = round.dir.path().join("endline.csv");
     let out = fieldline(&[
         "export",
         "--db",
-        &db,
+        &round.db,
         "--campaign",
         CAMPAIGN,
         "--round",
@@ -426,4 +529,125 @@ fn a_round_exports_to_csv_xlsx_dta_and_sav() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("baseline"), "{err}");
     assert!(!missing.exists());
+}
+
+/// The migrants' table's header, as the form has it.
+fn migrants_header(header: &[String]) -> impl Fn(&str) -> usize + '_ {
+    move |name| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    }
+}
+
+/// (PARENT_KEY, KEY, m_relation, m_country) of each row, as every format must hold them.
+fn expected_migrants() -> Vec<[&'static str; 4]> {
+    vec![
+        [
+            "uuid:00000001-export",
+            "uuid:00000001-export/migrants[1]",
+            "brother",
+            "qatar",
+        ],
+        [
+            "uuid:00000001-export",
+            "uuid:00000001-export/migrants[2]",
+            "sister",
+            "uae",
+        ],
+        [
+            "uuid:00000001-export",
+            "uuid:00000001-export/migrants[3]",
+            "son",
+            "malaysia",
+        ],
+        [
+            "uuid:00000002-export",
+            "uuid:00000002-export/migrants[1]",
+            "father",
+            "qatar",
+        ],
+    ]
+}
+
+#[test]
+fn a_repeat_exports_a_row_per_instance_in_every_format() {
+    let round = Round::new();
+    let said = "4 instance(s) of repeat \"migrants\" from 3 submission(s)";
+    let picked = |cells: &[Vec<String>]| -> Vec<[String; 4]> {
+        let header = &cells[0];
+        let at = migrants_header(header);
+        assert_eq!(header[header.len() - 2..], ["PARENT_KEY", "KEY"]);
+        assert!(!header.iter().any(|h| h == "province"), "{header:?}");
+        cells[1..]
+            .iter()
+            .map(|row| ["PARENT_KEY", "KEY", "m_relation", "m_country"].map(|n| row[at(n)].clone()))
+            .collect()
+    };
+    let expected: Vec<[String; 4]> = expected_migrants()
+        .into_iter()
+        .map(|row| row.map(str::to_owned))
+        .collect();
+
+    // Interviews with 3, 1 and 0 migrants: four rows, keyed back to their submissions.
+    let csv_path = round.exported("migrants.csv", "csv", &["--repeat", "migrants"], said);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(&csv_path)
+        .unwrap();
+    let cells: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(picked(&cells), expected, "csv");
+
+    {
+        use calamine::{Data, Reader as _};
+        let path = round.exported("migrants.xlsx", "xlsx", &["--repeat", "migrants"], said);
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+        let range = book.worksheet_range("data").unwrap();
+        let cells: Vec<Vec<String>> = range
+            .rows()
+            .map(|row| row.iter().map(Data::to_string).collect())
+            .collect();
+        assert_eq!(picked(&cells), expected, "xlsx");
+    }
+
+    for format in ["dta", "sav"] {
+        let path = round.exported(
+            &format!("migrants.{format}"),
+            format,
+            &["--repeat", "migrants"],
+            said,
+        );
+        let seen = pyreadstat(&path);
+        let mut cells = vec![seen["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()];
+        for row in seen["rows"].as_array().unwrap() {
+            cells.push(
+                row.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect(),
+            );
+        }
+        assert_eq!(picked(&cells), expected, "{format}");
+    }
+}
+
+#[test]
+fn an_unknown_repeat_is_named_with_the_forms_repeats() {
+    let round = Round::new();
+    let (out, result) = round.export("children.csv", "csv", &["--repeat", "children"]);
+    assert!(!result.status.success());
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert!(err.contains("no repeat named \"children\""), "{err}");
+    assert!(err.contains("its repeats: migrants"), "{err}");
+    assert!(!out.exists());
 }

@@ -28,9 +28,6 @@ impl<W: Write> RowWriter for CsvWriter<W> {
 
     fn finish(mut self: Box<Self>) -> Result<Finished, ExportError> {
         self.out.flush()?;
-        Ok(Finished {
-            rows: self.rows,
-            truncated: 0,
-        })
+        Ok(Finished { rows: self.rows })
     }
 }

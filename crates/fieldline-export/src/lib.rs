@@ -1,22 +1,26 @@
-//! A round's submissions as one table, written as CSV, XLSX, Stata `.dta` (format 118) or SPSS
+//! A round's submissions as tables, written as CSV, XLSX, Stata `.dta` (format 118) or SPSS
 //! `.sav`, a row at a time: no writer holds the data set.
 //!
-//! # The table
+//! # The tables
 //!
-//! One row per submission. The columns are the form's leaves outside repeats, in document
-//! order (questions, calculations and metadata such as `start` or `instanceID`; notes, which
-//! hold no data, are left out), each named as in the form, then `instance_id`, `device` and
-//! `received_at` from the server. That is the CSV `fieldline analyze` reads: a column per
-//! field named as in the form, select_multiple values space-separated (as the payload holds
-//! them), an unanswered or non-relevant field empty. Two leaves with the same name in
-//! different groups are told apart by their path under the root (`about/age`); a form field
-//! named like a server column leaves that column named `fieldline_<name>`.
+//! The respondent-level table ([`Layout::new`]) has one row per submission. The columns are
+//! the form's leaves outside repeats, in document order (questions, calculations and metadata
+//! such as `start` or `instanceID`; notes, which hold no data, are left out), each named as in
+//! the form, then `instance_id`, `device` and `received_at` from the server. That is the CSV
+//! `fieldline analyze` reads: a column per field named as in the form, select_multiple values
+//! space-separated (as the payload holds them), an unanswered or non-relevant field empty.
+//! Two leaves with the same name in different groups are told apart by their path under the
+//! root (`about/age`); a form field named like a server column leaves that column named
+//! `fieldline_<name>`. A repeat's `repeat_count` field (pyxform's `*_count` calculation),
+//! being outside the repeat, is a column like any other.
 //!
-//! Repeats are not in this table: a repeat's instances vary in number from one submission to
-//! the next, and a streamed file must fix its columns before the first row. A repeat's
-//! `repeat_count` field (pyxform's `*_count` calculation), being outside the repeat, is a
-//! column like any other; the repeats' own rows belong in a per-repeat file keyed by
-//! `instance_id`, as ODK Central and KoboToolbox export them.
+//! Each repeat has its own table ([`Layout::for_repeat`]), as ODK Central exports them: one row
+//! per repeat instance, with the leaves directly inside the repeat (a nested repeat has its
+//! own table), then `PARENT_KEY` and `KEY`. `KEY` is the submission's instance id followed by
+//! the instance's path under the root with its position (`uuid:.../migrants[2]`);
+//! `PARENT_KEY` is the submission's instance id, which is `instance_id` in the respondent-level
+//! table, or for a nested repeat the enclosing instance's `KEY`. A submission without
+//! instances has no rows there.
 //!
 //! # Types and labels (.dta, .sav and .xlsx)
 //!
@@ -28,12 +32,23 @@
 //!   map integers only, and inventing codes would make the `.dta` disagree with the CSV and
 //!   with the form's expressions (`${q} = 'yes'`). Forms meant for Stata or SPSS users give
 //!   their choices integer names, as SurveyCTO and Kobo templates do.
-//! - Everything else (text, select_multiple, dates and times, calculations, metadata) is a
-//!   string holding the value as submitted.
+//! - `date` and `today` are dates (Stata `%td`, days since 1960-01-01; SPSS `DATE11`, seconds
+//!   since 1582-10-14); `dateTime`, `start`, `end` and the server's `received_at` are
+//!   datetimes (Stata `%tc`, milliseconds since 1960-01-01 00:00; SPSS `DATETIME24.3`, seconds
+//!   since 1582-10-14 00:00, to the millisecond) holding the local time as recorded, the UTC
+//!   offset set aside (see [`dates`]). A value that does not parse is missing. CSV and XLSX
+//!   keep ODK's text (`2026-11-25`, `2026-11-25T10:00:00.000+05:45`), offset included.
+//! - Everything else (text, select_multiple, times, geopoints, calculations, metadata) is a
+//!   string holding the value as submitted, whatever its length: Stata columns whose longest
+//!   value exceeds 2045 bytes are `strL`, SPSS strings over 255 bytes are very long strings.
+//!   SPSS pads strings with spaces, so a value's trailing spaces do not come back from a
+//!   `.sav` (the format's one limit on text; every other byte does).
 //! - Variable labels are the form's labels in its default language (else the first language
 //!   that has one). Variable names are made valid for the format (Stata: letters, digits and
 //!   `_`, at most 32 characters; SPSS: at most 64 bytes, starting with a letter), unique, and
-//!   otherwise the form's names.
+//!   otherwise the form's names. Labels are metadata the formats limit (Stata shows 80
+//!   characters of a variable label, SPSS value labels hold 120 bytes) and are cut there;
+//!   answers never are.
 //!
 //! # Streaming
 //!
@@ -41,25 +56,24 @@
 //! mode, which keeps rows in a temporary file until the workbook is zipped). `.dta` and
 //! `.sav` fix the width of every string variable in their header, before the data, so those
 //! writers spool rows to an unnamed temporary file while measuring the widest value of each
-//! column, then write the header with the row count and widths and copy the rows out padded:
-//! memory stays flat (one row), and the output need not be seekable. Stata's `str#` holds up
-//! to 2045 bytes and SPSS's short strings 255; longer values are cut at a character boundary
-//! and counted in [`Finished::truncated`].
+//! column, then write the header with the row count and widths and copy the rows out padded
+//! (the `.dta` reads the spool a second time for its strLs, which follow the data): memory
+//! stays flat (one row), and the output need not be seekable.
 
 mod csv_out;
+pub mod dates;
 mod dta;
+mod layout;
 mod names;
 mod sav;
 mod spool;
 mod xlsx;
 
-use std::collections::HashMap;
-
-use fieldline_form::{ChoiceSource, Form, NodeKind, QuestionType, Translations};
 use serde::Deserialize;
 
 pub use csv_out::CsvWriter;
 pub use dta::DtaWriter;
+pub use layout::{Layout, REPEAT_KEY_COLUMNS, SERVER_COLUMNS};
 pub use sav::SavWriter;
 pub use xlsx::XlsxWriter;
 
@@ -74,6 +88,12 @@ pub enum ExportError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("{0}")]
     Limit(String),
+    #[error("a row of {values} values for a table of {columns} columns")]
+    RowLength { values: usize, columns: usize },
+    #[error("the value in row {row}, column {column} is over 4 GiB")]
+    ValueTooLong { row: u64, column: usize },
+    #[error("the form has no repeat named {name:?}; its repeats: {repeats}")]
+    UnknownRepeat { name: String, repeats: String },
 }
 
 /// How a column's values are typed in formats that type them.
@@ -88,6 +108,11 @@ pub enum Kind {
         list: String,
         labels: Vec<(i32, String)>,
     },
+    /// A `date` or `today` answer, `YYYY-MM-DD`.
+    Date,
+    /// A `dateTime`, `start` or `end` answer, or the server's `received_at`: ISO 8601 with an
+    /// offset, taken as the local time recorded (see [`dates`]).
+    DateTime,
 }
 
 /// One column of the table.
@@ -98,154 +123,6 @@ pub struct Column {
     /// The form's label in its default language; empty when it has none.
     pub label: String,
     pub kind: Kind,
-}
-
-/// The table's columns for a form, and where each payload path goes.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    pub columns: Vec<Column>,
-    by_path: HashMap<String, usize>,
-    fields: usize,
-}
-
-/// The server's columns, after the form's fields.
-pub const SERVER_COLUMNS: [&str; 3] = ["instance_id", "device", "received_at"];
-
-impl Layout {
-    /// The columns of a respondent-level export of `form` (see the crate documentation).
-    pub fn new(form: &Form) -> Self {
-        let in_repeat = |mut id: usize| loop {
-            let node = &form.nodes[id];
-            if node.kind == NodeKind::Repeat {
-                return true;
-            }
-            match node.parent {
-                Some(parent) => id = parent,
-                None => return false,
-            }
-        };
-        let leaves: Vec<_> = form
-            .nodes
-            .iter()
-            .filter(|n| match n.question_type() {
-                Some(q) => {
-                    q != QuestionType::Note
-                        && q.has_instance_node()
-                        && n.in_instance
-                        && !in_repeat(n.id)
-                }
-                None => false,
-            })
-            .collect();
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for leaf in &leaves {
-            *counts.entry(leaf.name.as_str()).or_default() += 1;
-        }
-        let root = form.nodes.first().map(|r| r.path.as_str()).unwrap_or("");
-        let mut columns = Vec::new();
-        let mut by_path = HashMap::new();
-        for leaf in &leaves {
-            let name = if counts[leaf.name.as_str()] > 1 {
-                leaf.path
-                    .strip_prefix(root)
-                    .unwrap_or(&leaf.path)
-                    .trim_start_matches('/')
-                    .to_owned()
-            } else {
-                leaf.name.clone()
-            };
-            let q = leaf.question_type().unwrap_or(QuestionType::Text);
-            let kind = match q {
-                QuestionType::Integer => Kind::Integer,
-                QuestionType::Decimal | QuestionType::Range => Kind::Decimal,
-                QuestionType::SelectOne => coded(form, leaf.choices.as_ref()).unwrap_or(Kind::Text),
-                _ => Kind::Text,
-            };
-            by_path.insert(leaf.path.clone(), columns.len());
-            columns.push(Column {
-                name,
-                label: text_in(form, &leaf.label),
-                kind,
-            });
-        }
-        let fields = columns.len();
-        for server in SERVER_COLUMNS {
-            let name = if columns.iter().any(|c| c.name == server) {
-                format!("fieldline_{server}")
-            } else {
-                server.to_owned()
-            };
-            columns.push(Column {
-                name,
-                label: String::new(),
-                kind: Kind::Text,
-            });
-        }
-        Layout {
-            columns,
-            by_path,
-            fields,
-        }
-    }
-
-    /// The column names, as the header row.
-    pub fn header(&self) -> Vec<&str> {
-        self.columns.iter().map(|c| c.name.as_str()).collect()
-    }
-
-    /// A submission's row: its payload's values in their columns (values of repeats and of
-    /// paths the form does not have are left out), then the server's columns.
-    pub fn row(
-        &self,
-        values: &[(String, String)],
-        instance_id: &str,
-        device: &str,
-        received_at: &str,
-    ) -> Vec<String> {
-        let mut row = vec![String::new(); self.columns.len()];
-        for (path, value) in values {
-            if let Some(&i) = self.by_path.get(path) {
-                row[i].clone_from(value);
-            }
-        }
-        row[self.fields] = instance_id.to_owned();
-        row[self.fields + 1] = device.to_owned();
-        row[self.fields + 2] = received_at.to_owned();
-        row
-    }
-}
-
-/// A select_one's codes and labels when every choice name is an integer.
-fn coded(form: &Form, source: Option<&ChoiceSource>) -> Option<Kind> {
-    let Some(ChoiceSource::List { list }) = source else {
-        return None;
-    };
-    let choices = &form.choice_lists.iter().find(|l| &l.name == list)?.choices;
-    if choices.is_empty() {
-        return None;
-    }
-    let labels = choices
-        .iter()
-        .map(|c| {
-            let code: i32 = c.name.parse().ok()?;
-            // Canonical spellings only ("01" would come back as "1"), within Stata's `long`.
-            (code.to_string() == c.name && code.unsigned_abs() <= 2_147_483_620)
-                .then(|| (code, text_in(form, &c.label)))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Kind::Coded {
-        list: list.clone(),
-        labels,
-    })
-}
-
-/// Text in the form's default language, else in the first language that has it.
-fn text_in(form: &Form, text: &Translations) -> String {
-    text.get(&form.default_language)
-        .or_else(|| form.languages.iter().find_map(|l| text.get(l)))
-        .or_else(|| text.values().next())
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// What a submission's payload holds for an export (payload format 1).
@@ -264,9 +141,8 @@ impl PayloadValues {
 /// What a finished export holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Finished {
+    /// Rows written: submissions, or repeat instances in a repeat's table.
     pub rows: u64,
-    /// Values cut to the format's longest string (see the crate documentation).
-    pub truncated: u64,
 }
 
 /// A writer of one export format: the header first (at construction), then rows in order.
@@ -276,7 +152,8 @@ pub trait RowWriter {
     fn finish(self: Box<Self>) -> Result<Finished, ExportError>;
 }
 
-/// `s` cut to at most `max` bytes at a character boundary.
+/// `s` cut to at most `max` bytes at a character boundary (for labels, which formats limit;
+/// answers are never cut).
 pub(crate) fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;

@@ -173,17 +173,73 @@ fn dta_and_sav_are_laid_out_with_the_row_count() {
 }
 
 #[test]
-fn long_strings_are_cut_at_a_character_boundary_and_counted() {
-    assert_eq!(cut("née", 2), "n");
+fn dates_and_times_are_typed() {
     let layout = Layout::new(&kap());
-    let mut row = layout.row(&[], "uuid:1", "fieldline:a", "t");
-    row[layout
-        .header()
-        .iter()
-        .position(|h| *h == "channels_other")
-        .unwrap()] = "é".repeat(200);
-    let mut sav = Vec::new();
-    let mut writer: Box<dyn RowWriter> = Box::new(SavWriter::new(&mut sav, &layout).unwrap());
-    writer.write_row(&row).unwrap();
-    assert_eq!(writer.finish().unwrap().truncated, 1);
+    let kind = |name: &str| &layout.columns.iter().find(|c| c.name == name).unwrap().kind;
+    assert_eq!(kind("start"), &Kind::DateTime);
+    assert_eq!(kind("end"), &Kind::DateTime);
+    assert_eq!(kind("today"), &Kind::Date);
+    assert_eq!(kind("received_at"), &Kind::DateTime);
+    assert_eq!(kind("deviceid"), &Kind::Text);
+}
+
+/// Values of a submission with `migrants` instances, each with its relation.
+fn with_migrants(relations: &[&str]) -> Vec<(String, String)> {
+    let mut pairs = vec![("/data/province".to_owned(), "koshi".to_owned())];
+    for (i, relation) in relations.iter().enumerate() {
+        let at = format!("/data/migrants[{}]", i + 1);
+        pairs.push((format!("{at}/m_relation"), (*relation).to_owned()));
+        pairs.push((format!("{at}/m_contract"), "no".to_owned()));
+    }
+    pairs
+}
+
+#[test]
+fn a_repeat_has_a_row_per_instance_keyed_to_its_submission() {
+    let form = kap();
+    assert_eq!(Layout::repeat_names(&form), ["migrants"]);
+    let layout = Layout::for_repeat(&form, "migrants").unwrap();
+    let header = layout.header();
+    assert_eq!(header[header.len() - 2..], ["PARENT_KEY", "KEY"]);
+    assert!(header.contains(&"m_relation"));
+    assert!(!header.contains(&"province"));
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+
+    assert!(layout
+        .rows(&with_migrants(&[]), "uuid:0", "d", "t")
+        .is_empty());
+    let rows = layout.rows(
+        &with_migrants(&["brother", "sister", "son"]),
+        "uuid:3",
+        "d",
+        "t",
+    );
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1][at("m_relation")], "sister");
+    assert_eq!(rows[1][at("m_contract")], "no");
+    assert_eq!(rows[1][at("PARENT_KEY")], "uuid:3");
+    assert_eq!(rows[1][at("KEY")], "uuid:3/migrants[2]");
+    assert_eq!(rows[2][at("KEY")], "uuid:3/migrants[3]");
+
+    // The respondent-level table has one row whatever the instances.
+    assert_eq!(
+        Layout::new(&form)
+            .rows(&with_migrants(&["brother"]), "uuid:1", "d", "t")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn an_unknown_repeat_names_the_forms_repeats() {
+    let err = Layout::for_repeat(&kap(), "children").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the form has no repeat named \"children\"; its repeats: migrants"
+    );
+}
+
+#[test]
+fn labels_are_cut_at_a_character_boundary() {
+    assert_eq!(cut("née", 2), "n");
 }

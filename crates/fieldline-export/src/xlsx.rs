@@ -1,5 +1,6 @@
 //! XLSX: one worksheet in `rust_xlsxwriter`'s constant memory mode (each row goes to a
-//! temporary file as it is written), the header row bold, numbers as numbers.
+//! temporary file as it is written), the header row bold, numbers as numbers, dates and times
+//! as ODK writes them (text, UTC offset included, as in the CSV).
 
 use std::io::Write;
 
@@ -30,7 +31,7 @@ impl<W: Write + Send> XlsxWriter<W> {
         let numeric = layout
             .columns
             .iter()
-            .map(|c| !matches!(c.kind, Kind::Text))
+            .map(|c| matches!(c.kind, Kind::Integer | Kind::Decimal | Kind::Coded { .. }))
             .collect();
         Ok(XlsxWriter {
             out: Some(out),
@@ -79,7 +80,6 @@ impl<W: Write + Send> RowWriter for XlsxWriter<W> {
         out.flush()?;
         Ok(Finished {
             rows: u64::from(self.next_row - 1),
-            truncated: 0,
         })
     }
 }
