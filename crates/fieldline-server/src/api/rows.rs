@@ -1,5 +1,5 @@
-//! A round's stored submissions as rows of `fieldline_export`'s table, paged out of the storage
-//! into any of its writers, and a byte channel between a blocking writer and an async body (or
+//! A round's stored submissions as rows of `fieldline_export`'s tables (the respondent-level
+//! table, or one repeat's), paged out of the storage into any of its writers, and a byte channel between a blocking writer and an async body (or
 //! a blocking reader): what the export and the report share, so neither holds a round.
 
 use std::collections::HashMap;
@@ -28,6 +28,7 @@ pub struct RoundSource {
     pub storage: Arc<dyn Storage>,
     pub round: Round,
     pub form: Form,
+    /// The respondent-level table unless [`RoundSource::for_repeat`] chose a repeat's.
     pub layout: Layout,
     /// Device id (`fieldline:UUID`) -> organization, for the devices within reach; a
     /// submission from any other device is left out.
@@ -79,6 +80,14 @@ impl RoundSource {
         })
     }
 
+    /// The same round, its rows those of the repeat named `name` (one per instance, with
+    /// `PARENT_KEY` and `KEY`); an unknown name is a bad request naming the form's repeats.
+    pub fn for_repeat(mut self, name: &str) -> Result<Self, ApiError> {
+        self.layout = Layout::for_repeat(&self.form, name)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(self)
+    }
+
     /// Writes every stored submission within reach into `writer`, a page at a time, and
     /// finishes it. Runs on a blocking thread (`handle` drives the storage). Encrypted
     /// payloads are left out (the server cannot read them); the count of those is returned.
@@ -104,8 +113,9 @@ impl RoundSource {
         Ok(encrypted)
     }
 
-    /// Calls `visit` with the row of every stored submission within reach, a page at a time,
-    /// from async code; returns how many encrypted payloads were left out.
+    /// Calls `visit` with every row of the stored submissions within reach (one per submission
+    /// in the respondent-level table), a page at a time, from async code; returns how many
+    /// encrypted payloads were left out.
     pub async fn visit_rows(&self, mut visit: impl FnMut(Vec<String>)) -> Result<u64, ApiError> {
         let mut after = 0;
         let mut encrypted = 0;
@@ -132,8 +142,8 @@ impl RoundSource {
         Ok(encrypted)
     }
 
-    /// The rows of one page's submissions within reach, handed to `each` in order; returns how
-    /// many encrypted payloads were left out.
+    /// The rows of one page's submissions within reach (a repeat's table has a row per
+    /// instance), handed to `each` in order; returns how many encrypted payloads were left out.
     fn rows_of(
         &self,
         page: Vec<RoundPayload>,
@@ -156,12 +166,14 @@ impl RoundSource {
                     item.instance_id
                 )))
             })?;
-            each(self.layout.row(
+            for row in self.layout.rows(
                 &values.values,
                 &item.instance_id,
                 &item.device,
                 &item.received_at,
-            ))?;
+            ) {
+                each(row)?;
+            }
         }
         Ok(encrypted)
     }
