@@ -1,59 +1,116 @@
-//! The dashboard (Yew, wasm) served by the real `fieldline serve`, in real headless Chromium:
-//! a manager signs in, sees the campaign, opens it and reads its fieldwork progress.
+//! The dashboard (Yew, wasm) served by the real `fieldline serve`, in real headless Chromium, on
+//! the demo campaign with baseline and endline interviews filled and synced by headless devices:
+//! a manager signs in, reads the fieldwork progress against the sampling plan, opens the
+//! baseline-versus-endline report, breaks it down by gender and downloads it.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
+use fieldline_demo::{Demo, Plan, MANAGER_EMAIL, MANAGER_PASSWORD};
 use fieldline_e2e::steps::click;
 use fieldline_e2e::{
-    binary, chromium_session, save_screenshot, wait_text, within, ChromeDriver, FieldlineServer,
+    binary, chromium_session, downloads_of, save_screenshot, wait_text, within, ChromeDriver,
+    FieldlineServer, TIMEOUT,
 };
 
-const EMAIL: &str = "manager@example.org";
-const PASSWORD: &str = "a long e2e password";
+/// Small enough to fill in seconds, large enough for a change the statistics call significant.
+const FIELDWORK: Plan = Plan {
+    baseline: 60,
+    endline: 60,
+    devices_per_partner: 1,
+    seed: 2026,
+};
 
-fn admin(fieldline: &std::path::Path, db: &str, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(fieldline)
-        .args(["admin", "--db", db])
-        .args(args)
-        .env("FIELDLINE_PASSWORD", PASSWORD)
-        .output()?;
+/// The demo campaign on a running server with its fieldwork synced.
+fn demo_campaign(
+    fieldline: &Path,
+    server: &FieldlineServer,
+    data_dir: &Path,
+) -> anyhow::Result<Demo> {
+    let work_dir = data_dir.join("demo");
+    std::fs::create_dir_all(&work_dir)?;
+    let db_url = fieldline_demo::sqlite_url(&FieldlineServer::database_path(data_dir));
+    let demo = fieldline_demo::seed(fieldline, &db_url, &work_dir)?;
+    let generated = fieldline_demo::generate_interviews(
+        fieldline,
+        server.url(),
+        &demo,
+        &work_dir.join("devices"),
+        &FIELDWORK,
+    )?;
     anyhow::ensure!(
-        out.status.success(),
-        "fieldline admin {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
+        (generated.baseline, generated.endline) == (FIELDWORK.baseline, FIELDWORK.endline),
+        "the demo's fieldwork synced {} baseline and {} endline interviews",
+        generated.baseline,
+        generated.endline
     );
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    Ok(demo)
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) -> anyhow::Result<()> {
+    let input = client.find(Locator::Css(css)).await?;
+    input.clear().await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+/// The texts of the elements matching `css`, in page order.
+async fn texts(client: &Client, css: &str) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for element in client.find_all(Locator::Css(css)).await? {
+        out.push(element.text().await?);
+    }
+    Ok(out)
+}
+
+/// Waits until `css` matches more than `count` elements; returns their texts.
+async fn more_than(client: &Client, css: &str, count: usize) -> anyhow::Result<Vec<String>> {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let found = texts(client, css).await?;
+        if found.len() > count {
+            return Ok(found);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{css} never matched more than {count} elements; last seen: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits for a finished download (Chromium writes `NAME.crdownload` until it is complete).
+async fn downloaded(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let path = dir.join(name);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while tokio::time::Instant::now() < deadline {
+        if path.exists() && !dir.join(format!("{name}.crdownload")).exists() {
+            return Ok(path);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{} was never downloaded", path.display())
+}
+
+/// "23% -> 71%, +48 points, p < 0.001": the change read from its sentence.
+fn is_change_sentence(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(", ").collect();
+    parts.len() == 3
+        && parts[0].contains("% -> ")
+        && parts[1].ends_with("points")
+        && parts[2].starts_with("p ")
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_manager_signs_in_and_reads_the_campaigns_progress() -> anyhow::Result<()> {
+async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it(
+) -> anyhow::Result<()> {
     let fieldline = binary("FIELDLINE_BIN", "fieldline")?;
     let data_dir = tempfile::tempdir()?;
     let profile_dir = tempfile::tempdir()?;
     let server = FieldlineServer::start(&fieldline, data_dir.path())?;
-    let db = format!(
-        "sqlite:{}",
-        FieldlineServer::database_path(data_dir.path()).display()
-    );
-    let office = admin(&fieldline, &db, &["org", "create", "Campaign office"])?;
-    admin(
-        &fieldline,
-        &db,
-        &[
-            "user", "create", "--org", &office, "--email", EMAIL, "--role", "manager",
-        ],
-    )?;
-    admin(
-        &fieldline,
-        &db,
-        &[
-            "campaign", "create", "--owner", &office, "--name", "KAP 2026",
-        ],
-    )?;
+    demo_campaign(&fieldline, &server, data_dir.path())?;
     let driver = ChromeDriver::start()?;
-
     let client = within(
         "starting Chromium",
         chromium_session(&driver.url(), profile_dir.path()),
@@ -65,16 +122,8 @@ async fn a_manager_signs_in_and_reads_the_campaigns_progress() -> anyhow::Result
         wait_text(&client, "#sign-in h2", "Sign in").await?;
         save_screenshot(&client, "dashboard-signin.png").await?;
         // A wrong password is refused in words.
-        client
-            .find(Locator::Css("#email"))
-            .await?
-            .send_keys(EMAIL)
-            .await?;
-        client
-            .find(Locator::Css("#password"))
-            .await?
-            .send_keys("wrong")
-            .await?;
+        type_into(&client, "#email", MANAGER_EMAIL).await?;
+        type_into(&client, "#password", "wrong").await?;
         click(&client, "#sign-in-button").await?;
         wait_text(
             &client,
@@ -82,29 +131,126 @@ async fn a_manager_signs_in_and_reads_the_campaigns_progress() -> anyhow::Result
             "this email and password do not match a user here",
         )
         .await?;
-        client
-            .find(Locator::Css("#password"))
-            .await?
-            .clear()
-            .await?;
-        client
-            .find(Locator::Css("#password"))
-            .await?
-            .send_keys(PASSWORD)
-            .await?;
+        type_into(&client, "#password", MANAGER_PASSWORD).await?;
         click(&client, "#sign-in-button").await?;
-        wait_text(&client, "#campaigns .campaign", "KAP 2026").await?;
+        wait_text(
+            &client,
+            "#campaigns .campaign",
+            fieldline_demo::CAMPAIGN_NAME,
+        )
+        .await?;
         // The token is kept for this tab only.
         let token = client
             .execute("return sessionStorage.getItem('fieldline-token')", vec![])
             .await?;
         anyhow::ensure!(token.as_str().is_some_and(|t| !t.is_empty()));
+
+        // Fieldwork progress: every synced interview, and each village against its target.
         click(&client, "#campaigns .campaign").await?;
-        wait_text(&client, "#campaign-name", "KAP 2026").await?;
-        wait_text(&client, "#total", "0").await?;
+        wait_text(&client, "#campaign-name", fieldline_demo::CAMPAIGN_NAME).await?;
+        let total = (FIELDWORK.baseline + FIELDWORK.endline).to_string();
+        wait_text(&client, "#total", &total).await?;
         wait_text(&client, "#problems h3", "Set aside: 0 submission(s)").await?;
+        let villages = texts(&client, "#sampling-baseline tr.cluster").await?;
+        anyhow::ensure!(
+            villages.len() >= fieldline_demo::respondents::villages().len(),
+            "the baseline's sampling table lists {villages:?}"
+        );
+        let heading = texts(&client, "#sampling-baseline h3").await?;
+        anyhow::ensure!(
+            heading.len() == 1
+                && heading[0].starts_with("baseline: ")
+                && heading[0].ends_with("by municipality and ward"),
+            "the baseline's sampling heading is {heading:?}"
+        );
+        // Each village's bar is as full as its interviews are of its target.
+        let bars = client
+            .execute(
+                "return [...document.querySelectorAll('#sampling-baseline tr.cluster')].map(r => \
+                 [Number(r.querySelector('.count').textContent), \
+                  Number(r.querySelector('.target').textContent), \
+                  r.querySelector('progress') ? r.querySelector('progress').position : null])",
+                vec![],
+            )
+            .await?;
+        let bars: Vec<(u64, u64, Option<f64>)> = serde_json::from_value(bars)?;
+        anyhow::ensure!(
+            bars.iter().any(|(count, target, _)| count < target)
+                && bars.iter().all(|&(count, target, position)| {
+                    let expected = count.min(target) as f64 / target as f64;
+                    position.is_some_and(|p| (p - expected).abs() < 1e-6)
+                }),
+            "the villages' bars do not show their progress: {bars:?}"
+        );
         save_screenshot(&client, "dashboard-progress.png").await?;
-        Ok(())
+
+        // The report: the whole sample first, its change in plain words.
+        click(&client, "#tab-report").await?;
+        let heard = "#indicator-heard_trafficking td.change";
+        let whole = more_than(&client, heard, 0).await?;
+        anyhow::ensure!(
+            whole.len() == 1 && is_change_sentence(&whole[0]),
+            "heard_trafficking's change reads {whole:?}"
+        );
+        anyhow::ensure!(
+            whole[0].ends_with("p < 0.001"),
+            "the demo's campaign should have clearly worked: {whole:?}"
+        );
+
+        // Broken down by gender: a row per gender under the same whole-sample row, with its
+        // own numbers.
+        client
+            .find(Locator::Css("#breakdown"))
+            .await?
+            .select_by_value("gender")
+            .await?;
+        let by_gender = more_than(&client, heard, 1).await?;
+        anyhow::ensure!(
+            by_gender[0] == whole[0],
+            "the whole sample changed with the breakdown: {by_gender:?}"
+        );
+        let titles = texts(&client, "#indicator-heard_trafficking tr td:first-child").await?;
+        anyhow::ensure!(
+            titles.iter().filter(|t| t.starts_with("gender: ")).count() >= 2,
+            "the groups are {titles:?}"
+        );
+        anyhow::ensure!(
+            by_gender[1..].iter().all(|c| c != &whole[0]),
+            "a gender's change reads the same as the whole sample's: {by_gender:?}"
+        );
+        save_screenshot(&client, "dashboard-report.png").await?;
+
+        // Downloads: the report as an HTML page with the same groups and numbers, and as Excel.
+        let downloads = downloads_of(profile_dir.path());
+        click(&client, "#download-html").await?;
+        let page = downloaded(&downloads, "safe_migration_radio_drama-report.html").await?;
+        let page = std::fs::read_to_string(page)?;
+        for title in titles.iter().filter(|t| t.starts_with("gender: ")) {
+            anyhow::ensure!(
+                page.contains(title.as_str()),
+                "the downloaded page lacks {title:?}"
+            );
+        }
+        for change in &by_gender {
+            let escaped = change.replace('>', "&gt;").replace('<', "&lt;");
+            anyhow::ensure!(
+                page.contains(&escaped),
+                "the downloaded page lacks the change {change:?}"
+            );
+        }
+        click(&client, "#download-xlsx").await?;
+        let workbook = downloaded(&downloads, "safe_migration_radio_drama-report.xlsx").await?;
+        anyhow::ensure!(
+            std::fs::read(workbook)?.starts_with(b"PK"),
+            "the downloaded workbook is not an .xlsx (zip) file"
+        );
+        wait_text(
+            &client,
+            "#download-status",
+            "Downloaded safe_migration_radio_drama-report.xlsx",
+        )
+        .await?;
+        anyhow::Ok(())
     })
     .await;
     within("closing Chromium", async { Ok(client.close().await?) }).await?;

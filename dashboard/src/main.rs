@@ -334,7 +334,12 @@ fn sampling_section(s: &RoundSampling) -> Html {
                         <tr class={classes!("cluster", class)} data-cluster={c.cluster.clone()}>
                             <td>{ name }</td><td class="count">{ c.count }</td><td class="target">{ c.target }</td>
                             <td>
-                                <span class="meter"><span style={format!("width: {}%", percent(c.count, c.target))}></span></span>
+                                // A native element, not a styled span: the server's CSP allows no inline styles.
+                                if c.target > 0 {
+                                    <progress max={c.target.to_string()} value={c.count.min(c.target).to_string()}>
+                                        { format!("{}%", percent(c.count, c.target)) }
+                                    </progress>
+                                }
                                 <span class="muted">{ format!(" {words}") }</span>
                             </td>
                         </tr>

@@ -11,7 +11,9 @@ mod webdriver;
 use std::path::PathBuf;
 
 pub use processes::{ChromeDriver, FieldlineServer, TauriDriver, VirtualDisplay};
-pub use webdriver::{chromium_session, field_app_session, save_screenshot, wait_text};
+pub use webdriver::{
+    chromium_session, downloads_of, field_app_session, save_screenshot, wait_text,
+};
 
 /// Longest wait for anything a test waits on: a process to listen, an element to appear.
 pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

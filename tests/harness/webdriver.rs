@@ -37,7 +37,8 @@ pub async fn field_app_session(
     .await
 }
 
-/// A session in headless Chromium with a fresh profile that makes no connections of its own.
+/// A session in headless Chromium with a fresh profile that makes no connections of its own;
+/// files the page downloads are saved, without asking, into `profile_dir/downloads`.
 pub async fn chromium_session(driver_url: &str, profile_dir: &Path) -> anyhow::Result<Client> {
     connect(
         driver_url,
@@ -51,10 +52,19 @@ pub async fn chromium_session(driver_url: &str, profile_dir: &Path) -> anyhow::R
                     "--disable-sync", "--no-first-run", "--window-size=1280,800",
                     format!("--user-data-dir={}", profile_dir.display()),
                 ],
+                "prefs": {
+                    "download.default_directory": downloads_of(profile_dir),
+                    "download.prompt_for_download": false,
+                },
             },
         }),
     )
     .await
+}
+
+/// Where a Chromium session with this profile saves downloads.
+pub fn downloads_of(profile_dir: &Path) -> std::path::PathBuf {
+    profile_dir.join("downloads")
 }
 
 /// Waits until the element `css` shows exactly `expected`, returning the last text seen on timeout

@@ -249,6 +249,7 @@ pub fn seed(fieldline: &Path, db_url: &str, work_dir: &Path) -> anyhow::Result<D
         "--form",
         &endline.display().to_string(),
     ])?;
+    plan_sampling(&admin, &campaign_id, work_dir)?;
     Ok(Demo {
         db_url: db_url.to_owned(),
         campaign_id,
@@ -257,6 +258,46 @@ pub fn seed(fieldline: &Path, db_url: &str, work_dir: &Path) -> anyhow::Result<D
         baseline_round_id,
         endline_round_id,
     })
+}
+
+/// Interviews each village should yield in each round of the demo's sampling plan.
+pub const INTERVIEWS_PER_VILLAGE: u32 = 6;
+
+/// Both rounds' sampling plan: the 24 villages drawn, named by municipality and ward, each with
+/// [`INTERVIEWS_PER_VILLAGE`] interviews to make, so the dashboard shows fieldwork per village.
+fn plan_sampling(
+    admin: &dyn Fn(&[&str]) -> anyhow::Result<String>,
+    campaign_id: &str,
+    work_dir: &Path,
+) -> anyhow::Result<()> {
+    let clusters = work_dir.join("villages.csv");
+    let mut csv = String::from("municipality,ward,target\n");
+    for village in villages() {
+        csv.push_str(&format!(
+            "{},{},{INTERVIEWS_PER_VILLAGE}\n",
+            village.municipality, village.ward
+        ));
+    }
+    std::fs::write(&clusters, csv)
+        .with_context(|| format!("cannot write {}", clusters.display()))?;
+    let clusters = clusters.display().to_string();
+    for round in [Round::Baseline, Round::Endline] {
+        admin(&[
+            "round",
+            "plan",
+            "--campaign",
+            campaign_id,
+            "--round",
+            round.name(),
+            "--cluster-field",
+            "municipality",
+            "--cluster-field",
+            "ward",
+            "--clusters",
+            &clusters,
+        ])?;
+    }
+    Ok(())
 }
 
 /// How much fieldwork [`generate_interviews`] does.

@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _};
 use fieldline_demo::{
     fieldline_binary, generate_interviews, seed, sqlite_url, Plan, MANAGER_EMAIL, MANAGER_PASSWORD,
 };
-use fieldline_protocol::dashboard::{GroupView, ReportView};
+use fieldline_protocol::dashboard::{GroupView, Progress, ReportView};
 use fieldline_protocol::{LoggedIn, LoginRequest};
 
 /// `fieldline serve` on a loopback port of its choosing, stopped when dropped.
@@ -59,6 +59,14 @@ impl Drop for Server {
 
 /// The report the manager's dashboard reads, with `query` (`by=...&cluster=...`).
 fn report(server: &Server, campaign_id: &str, query: &str) -> anyhow::Result<ReportView> {
+    as_manager(
+        server,
+        &format!("/api/v1/campaigns/{campaign_id}/report?format=json&{query}"),
+    )
+}
+
+/// What the manager reads at `path` of the server's API.
+fn as_manager<T: serde::de::DeserializeOwned>(server: &Server, path: &str) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -76,16 +84,13 @@ fn report(server: &Server, campaign_id: &str, query: &str) -> anyhow::Result<Rep
             .json()
             .await?;
         let response = http
-            .get(format!(
-                "{}/api/v1/campaigns/{campaign_id}/report?format=json&{query}",
-                server.url
-            ))
+            .get(format!("{}{path}", server.url))
             .bearer_auth(&login.token)
             .send()
             .await?;
         let status = response.status();
         if !status.is_success() {
-            bail!("the report answered {status}: {}", response.text().await?);
+            bail!("{path} answered {status}: {}", response.text().await?);
         }
         Ok(response.json().await?)
     })
@@ -173,5 +178,23 @@ fn the_demo_campaigns_interviews_reach_the_report_and_show_the_campaigns_effect(
         women.change,
         men.change
     );
+
+    // The sampling plan: every village of both rounds with its target, the interviews counted
+    // where they were made.
+    let progress: Progress = as_manager(
+        &server,
+        &format!("/api/v1/campaigns/{}/progress", demo.campaign_id),
+    )?;
+    assert_eq!(progress.sampling.len(), 2);
+    for (sampling, made) in progress.sampling.iter().zip([plan.baseline, plan.endline]) {
+        assert_eq!(sampling.cluster_fields, ["municipality", "ward"]);
+        assert_eq!(sampling.clusters.len(), 24, "{sampling:#?}");
+        assert!(sampling
+            .clusters
+            .iter()
+            .all(|c| c.planned && c.target == u64::from(fieldline_demo::INTERVIEWS_PER_VILLAGE)));
+        let counted: u64 = sampling.clusters.iter().map(|c| c.count).sum();
+        assert_eq!(counted, made as u64, "{sampling:#?}");
+    }
     Ok(())
 }
