@@ -243,3 +243,94 @@ fn an_unknown_repeat_names_the_forms_repeats() {
 fn labels_are_cut_at_a_character_boundary() {
     assert_eq!(cut("née", 2), "n");
 }
+
+/// A form with a repeat inside a repeat, as an XLSForm built here.
+fn nested_form() -> Form {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let survey = book.add_worksheet().set_name("survey").unwrap();
+    let rows = [
+        ["type", "name", "label"],
+        ["text", "village", "Village"],
+        ["begin_repeat", "household", "Household"],
+        ["text", "head", "Head"],
+        ["begin_repeat", "member", "Member"],
+        ["text", "member_name", "Name"],
+        ["integer", "age", "Age"],
+        ["end_repeat", "", ""],
+        ["end_repeat", "", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            survey.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    Form::from_xlsform_named("census.xlsx", &bytes, &Attachments::new()).unwrap()
+}
+
+#[test]
+fn a_nested_repeats_parent_key_is_the_enclosing_instances_key() {
+    let form = nested_form();
+    assert_eq!(Layout::repeat_names(&form), ["household", "member"]);
+    let root = &form.nodes[0].path;
+    let values = values(&[
+        (&format!("{root}/village"), "Dharan"),
+        (&format!("{root}/household[1]/head"), "Asha"),
+        (
+            &format!("{root}/household[1]/member[1]/member_name"),
+            "Asha",
+        ),
+        (
+            &format!("{root}/household[1]/member[2]/member_name"),
+            "Bina",
+        ),
+        (&format!("{root}/household[2]/head"), "Chandra"),
+        (
+            &format!("{root}/household[2]/member[1]/member_name"),
+            "Chandra",
+        ),
+        (&format!("{root}/household[2]/member[1]/age"), "61"),
+    ]);
+
+    let households = Layout::for_repeat(&form, "household").unwrap();
+    assert_eq!(households.header(), ["head", "PARENT_KEY", "KEY"]);
+    let rows = households.rows(&values, "uuid:h", "d", "t");
+    assert_eq!(
+        rows,
+        [
+            ["Asha", "uuid:h", "uuid:h/household[1]"],
+            ["Chandra", "uuid:h", "uuid:h/household[2]"],
+        ]
+    );
+
+    let members = Layout::for_repeat(&form, "household/member").unwrap();
+    assert_eq!(
+        members.header(),
+        ["member_name", "age", "PARENT_KEY", "KEY"]
+    );
+    assert_eq!(members.columns[1].kind, Kind::Integer);
+    let rows = members.rows(&values, "uuid:h", "d", "t");
+    assert_eq!(
+        rows,
+        [
+            [
+                "Asha",
+                "",
+                "uuid:h/household[1]",
+                "uuid:h/household[1]/member[1]"
+            ],
+            [
+                "Bina",
+                "",
+                "uuid:h/household[1]",
+                "uuid:h/household[1]/member[2]"
+            ],
+            [
+                "Chandra",
+                "61",
+                "uuid:h/household[2]",
+                "uuid:h/household[2]/member[1]"
+            ],
+        ]
+    );
+}
