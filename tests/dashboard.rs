@@ -250,6 +250,26 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
             "Downloaded safe_migration_radio_drama-report.xlsx",
         )
         .await?;
+        // A round's repeat as its own table, keyed back to the interviews.
+        click(&client, ".export-baseline-migrants-csv").await?;
+        let table = downloaded(
+            &downloads,
+            "safe_migration_radio_drama-baseline-migrants.csv",
+        )
+        .await?;
+        let table = std::fs::read_to_string(table)?;
+        let header = table.lines().next().unwrap_or_default();
+        anyhow::ensure!(
+            header.starts_with("m_relation,") && header.ends_with("PARENT_KEY,KEY"),
+            "the migrants table's header is {header:?}"
+        );
+        anyhow::ensure!(
+            table
+                .lines()
+                .skip(1)
+                .all(|line| line.contains("/migrants[")),
+            "a migrants row lacks its key:\n{table}"
+        );
         anyhow::Ok(())
     })
     .await;

@@ -461,16 +461,30 @@ fn report_page(props: &ViewProps) -> Html {
                     <button id="download-html" onclick={download(format!("{base}/report?{query}&format=html"), format!("{name}-report.html"))}>{ "Report (HTML page)" }</button>
                     <button id="download-xlsx" onclick={download(format!("{base}/report?{query}&format=xlsx"), format!("{name}-report.xlsx"))}>{ "Report (Excel)" }</button>
                 </p>
-                { for props.campaign.rounds.iter().map(|round| html! {
-                    <p>
-                        <strong>{ format!("{} data: ", round.name) }</strong>
-                        { for ["csv", "xlsx", "dta", "sav"].iter().map(|f| html! {
-                            <button class={format!("export export-{}-{f}", round.name)}
-                                onclick={download(format!("{base}/rounds/{}/export?format={f}", api::encode(&round.name)), format!("{name}-{}.{f}", slug(&round.name)))}>
-                                { match *f { "csv" => "CSV", "xlsx" => "Excel", "dta" => "Stata", _ => "SPSS" } }
-                            </button>
-                        }) }
-                    </p>
+                { for props.campaign.rounds.iter().flat_map(|round| {
+                    // The respondents' table, then one per repeat, keyed back to it.
+                    std::iter::once(None).chain(r.repeats.iter().map(Some)).map(move |repeat| (round, repeat))
+                }).map(|(round, repeat)| {
+                    let (what, query, suffix, class) = match repeat {
+                        None => (format!("{} data: ", round.name), String::new(), String::new(), round.name.clone()),
+                        Some(rep) => (
+                            format!("{} data, {rep} table: ", round.name),
+                            format!("&repeat={}", api::encode(rep)),
+                            format!("-{}", slug(rep)),
+                            format!("{}-{rep}", round.name),
+                        ),
+                    };
+                    html! {
+                        <p>
+                            <strong>{ what }</strong>
+                            { for ["csv", "xlsx", "dta", "sav"].iter().map(|f| html! {
+                                <button class={format!("export export-{class}-{f}")}
+                                    onclick={download(format!("{base}/rounds/{}/export?format={f}{query}", api::encode(&round.name)), format!("{name}-{}{suffix}.{f}", slug(&round.name)))}>
+                                    { match *f { "csv" => "CSV", "xlsx" => "Excel", "dta" => "Stata", _ => "SPSS" } }
+                                </button>
+                            }) }
+                        </p>
+                    }
                 }) }
                 <p class="muted" id="download-status">{ &*download_status }</p>
             </section>

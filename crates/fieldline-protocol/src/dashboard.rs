@@ -160,4 +160,8 @@ pub struct ReportView {
     /// `organization` when only the person's own organization's submissions are in it.
     pub reach: String,
     pub indicators: Vec<IndicatorView>,
+    /// The repeats of the baseline's form (e.g. `migrants`): each round's export offers a table
+    /// per repeat (`.../export?repeat=NAME`).
+    #[serde(default)]
+    pub repeats: Vec<String>,
 }

@@ -339,9 +339,55 @@ async fn progress_report_and_exports_follow_the_stored_submissions_and_the_reach
         let bytes = reply.bytes().await.unwrap();
         assert!(bytes.starts_with(magic), "{format}");
     }
+    // A browser asks for it compressed: the stream ends cleanly through the compression layer.
+    let gzipped = world
+        .server
+        .client
+        .get(world.server.url(&format!(
+            "/api/v1/campaigns/{c}/rounds/baseline/export?format=csv"
+        )))
+        .bearer_auth(&manager)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let bytes = gzipped.bytes().await.expect("the whole compressed export");
+    assert!(bytes.starts_with(&[0x1f, 0x8b]));
+
+    // A repeat's table: a row per migrant (one in each interview), keyed to its submission,
+    // within the partner's reach too.
+    let reply = get(
+        &world,
+        &partner,
+        &format!("/api/v1/campaigns/{c}/rounds/baseline/export?format=csv&repeat=migrants"),
+    )
+    .await;
+    assert_eq!(reply.status(), 200);
+    assert!(reply.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("kap_2026-baseline-migrants.csv"));
+    let text = reply.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 11, "{text}");
+    assert!(lines[0].ends_with("PARENT_KEY,KEY"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("fieldline:tablet-") && lines[1].ends_with("/migrants[1]"),
+        "{}",
+        lines[1]
+    );
+    assert!(!text.contains("fieldline:foreign"));
+    let report: ReportView = get(&world, &manager, &format!("/api/v1/campaigns/{c}/report"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report.repeats, ["migrants"]);
     for (path, status) in [
         ("rounds/midline/export", 404),
         ("rounds/baseline/export?format=pdf", 400),
+        ("rounds/baseline/export?format=csv&repeat=children", 400),
     ] {
         let reply = get(&world, &manager, &format!("/api/v1/campaigns/{c}/{path}")).await;
         assert_eq!(reply.status(), status, "{path}");

@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use fieldline_export::{CsvWriter, DtaWriter, RowWriter, SavWriter, XlsxWriter};
+use futures_util::StreamExt as _;
 use serde::Deserialize;
 
 use super::rows::{channel, RoundSource};
@@ -126,9 +127,12 @@ pub async fn export(
             }
         }
     });
+    // Fused: the compression layer polls its body once more after the end, which an unfused
+    // unfold answers with a panic (and the browser with a failed download).
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
-    });
+    })
+    .fuse();
     let mut response = HttpBody::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -211,6 +211,7 @@ fn view(
         }
         .into(),
         indicators,
+        repeats: fieldline_export::Layout::repeat_names(&baseline.form),
     }
 }
 
