@@ -192,8 +192,16 @@ pub fn read_round<R: Read>(
                     "no cluster code: every submission needs one with --cluster",
                 ));
             }
-            let next = cluster_ids.len() as u32;
-            let id = *cluster_ids.entry(raw.to_string()).or_insert(next);
+            // Looked up before inserting: a million rows share a few hundred codes, so the
+            // code is copied only the first time it is seen.
+            let id = match cluster_ids.get(raw) {
+                Some(&id) => id,
+                None => {
+                    let id = cluster_ids.len() as u32;
+                    cluster_ids.insert(raw.to_string(), id);
+                    id
+                }
+            };
             clusters.push(id);
         }
         if let (Some(c), Some(panel)) = (layout.panel, round.panel.as_mut()) {

@@ -17,6 +17,8 @@
 //! 3. [`analyze`] groups the two rounds (the whole sample, then one-way breakdowns by each
 //!    `by` column, each value a group; an empty value is a group of its own, `""`), estimates
 //!    each round and the change with `fieldline-stats`, pairing panel members within groups.
+//!    Rows are added to running sums per group (one pass per indicator and round, through cells
+//!    of rows that share every group and cluster), never copied.
 //! 4. [`render`] writes the report as JSON, CSV, HTML and (feature `xlsx`) XLSX.
 
 pub mod columns;
@@ -27,6 +29,7 @@ mod fast;
 mod input;
 pub mod render;
 mod report;
+mod tally;
 
 pub use compile::{Analysis, Spec};
 pub use error::{column_letter, AnalysisError, Place};

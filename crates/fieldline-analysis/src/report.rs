@@ -2,11 +2,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use fieldline_stats::{Design, Difference, Estimate, Obs};
+use fieldline_stats::{Design, Difference, Estimate};
 use serde::Serialize;
 
 use crate::compile::{text_in, Analysis};
 use crate::input::{Round, OUT, SUCCESS};
+use crate::tally::{self, Cells, Split};
 
 /// The result, serialized as issue 6's stable JSON shape.
 #[derive(Debug, Clone, Serialize)]
@@ -104,86 +105,33 @@ pub fn analyze(analysis: &Analysis, baseline: &Round, endline: &Round) -> Report
     }
     let pairs = panel_pairs(baseline, endline);
 
-    let one = |i: usize, buffers: &mut [Vec<Vec<Obs>>; 2]| {
+    let splits: [Vec<Split>; 2] = std::array::from_fn(|r| {
+        breakdowns
+            .iter()
+            .map(|bd| Split {
+                group_of_row: bd.of_row[r].as_deref(),
+                groups: bd.values.len(),
+            })
+            .collect()
+    });
+    let cells: [Option<Cells>; 2] = std::array::from_fn(|r| Cells::new(rounds[r], &splits[r]));
+
+    let one = |i: usize| {
         let ind = &analysis.indicators[i];
+        let [base, end] = std::array::from_fn(|r| {
+            let (round, cells) = (rounds[r], cells[r].as_ref());
+            tally::estimate_groups(design, round, &round.states[i], &splits[r], cells)
+        });
         let mut groups = Vec::new();
-        for bd in &breakdowns {
-            let k = bd.values.len();
-            let estimates: [Vec<Estimate>; 2] = std::array::from_fn(|r| {
-                let round = rounds[r];
-                let states = &round.states[i];
-                match design {
-                    Design::Simple => {
-                        let mut counts = vec![(0u64, 0u64); k];
-                        for (row, &s) in states.iter().enumerate() {
-                            if s != OUT {
-                                let c = &mut counts[bd.group(r, row)];
-                                c.0 += 1;
-                                c.1 += u64::from(s == SUCCESS);
-                            }
-                        }
-                        counts
-                            .into_iter()
-                            .map(|(n, s)| fieldline_stats::simple_estimate(s, n))
-                            .collect()
-                    }
-                    Design::Survey => {
-                        let buf = &mut buffers[r];
-                        buf.resize_with(k, Vec::new);
-                        buf.iter_mut().for_each(Vec::clear);
-                        for (row, &s) in states.iter().enumerate() {
-                            if s == OUT {
-                                continue;
-                            }
-                            let g = &mut buf[bd.group(r, row)];
-                            let cluster = match &round.clusters {
-                                Some(c) => c[row],
-                                None => Obs::OWN_CLUSTER,
-                            };
-                            g.push(Obs {
-                                success: s == SUCCESS,
-                                weight: round.weights.as_ref().map_or(1.0, |w| w[row]),
-                                cluster,
-                            });
-                        }
-                        buf[..k]
-                            .iter()
-                            .map(|obs| fieldline_stats::estimate(obs, Design::Survey))
-                            .collect()
-                    }
-                }
-            });
+        for ((bd, base), end) in breakdowns.iter().zip(base).zip(end) {
             let diffs: Vec<Difference> = match &pairs {
-                Some(pairs) => {
-                    // (pairs, yes_to_no, no_to_yes) per group.
-                    let mut counts = vec![(0u64, 0u64, 0u64); k];
-                    let (sb, se) = (&baseline.states[i], &endline.states[i]);
-                    for &(rb, re) in pairs {
-                        let (rb, re) = (rb as usize, re as usize);
-                        let g = bd.group(0, rb);
-                        if g != bd.group(1, re) || sb[rb] == OUT || se[re] == OUT {
-                            continue;
-                        }
-                        let c = &mut counts[g];
-                        c.0 += 1;
-                        match (sb[rb] == SUCCESS, se[re] == SUCCESS) {
-                            (true, false) => c.1 += 1,
-                            (false, true) => c.2 += 1,
-                            _ => {}
-                        }
-                    }
-                    counts
-                        .into_iter()
-                        .map(|(n, b, c)| fieldline_stats::panel_from_counts(n, b, c))
-                        .collect()
-                }
-                None => estimates[0]
+                Some(pairs) => panel_differences(bd, pairs, baseline, endline, i),
+                None => base
                     .iter()
-                    .zip(&estimates[1])
+                    .zip(&end)
                     .map(|(b, e)| fieldline_stats::difference_of(b, e))
                     .collect(),
             };
-            let [base, end] = estimates;
             for (g, ((b, e), d)) in base.into_iter().zip(end).zip(diffs).enumerate() {
                 let mut group = BTreeMap::new();
                 if let Some(column) = &bd.column {
@@ -210,12 +158,44 @@ pub fn analyze(analysis: &Analysis, baseline: &Round, endline: &Round) -> Report
     }
 }
 
-/// `one(i, buffers)` for every indicator `i`, in order. Natively the indicators are shared out
-/// among the machine's cores (each indicator reads every row of both rounds for every
-/// breakdown, so this is most of the work after reading); in wasm, one after the other.
+/// The paired change of indicator `i` in each group of `bd`: pairs whose two rows are in the
+/// group and in the indicator's denominator in both rounds.
+fn panel_differences(
+    bd: &Breakdown,
+    pairs: &[(u32, u32)],
+    baseline: &Round,
+    endline: &Round,
+    i: usize,
+) -> Vec<Difference> {
+    // (pairs, yes_to_no, no_to_yes) per group.
+    let mut counts = vec![(0u64, 0u64, 0u64); bd.values.len()];
+    let (sb, se) = (&baseline.states[i], &endline.states[i]);
+    for &(rb, re) in pairs {
+        let (rb, re) = (rb as usize, re as usize);
+        let g = bd.group(0, rb);
+        if g != bd.group(1, re) || sb[rb] == OUT || se[re] == OUT {
+            continue;
+        }
+        let c = &mut counts[g];
+        c.0 += 1;
+        match (sb[rb] == SUCCESS, se[re] == SUCCESS) {
+            (true, false) => c.1 += 1,
+            (false, true) => c.2 += 1,
+            _ => {}
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(n, b, c)| fieldline_stats::panel_from_counts(n, b, c))
+        .collect()
+}
+
+/// `one(i)` for every indicator `i`, in order. Natively the indicators are shared out among the
+/// machine's cores (each indicator reads every row of both rounds, so this is most of the work
+/// after reading); in wasm, one after the other.
 fn each_indicator<F>(count: usize, one: F) -> Vec<IndicatorResult>
 where
-    F: Fn(usize, &mut [Vec<Vec<Obs>>; 2]) -> IndicatorResult + Sync,
+    F: Fn(usize) -> IndicatorResult + Sync,
 {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -228,14 +208,13 @@ where
                 let workers: Vec<_> = (0..threads)
                     .map(|_| {
                         s.spawn(|| {
-                            let mut buffers = [Vec::new(), Vec::new()];
                             let mut mine = Vec::new();
                             loop {
                                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                 if i >= count {
                                     break mine;
                                 }
-                                mine.push((i, one(i, &mut buffers)));
+                                mine.push((i, one(i)));
                             }
                         })
                     })
@@ -249,8 +228,7 @@ where
             return done.into_iter().map(|(_, r)| r).collect();
         }
     }
-    let mut buffers = [Vec::new(), Vec::new()];
-    (0..count).map(|i| one(i, &mut buffers)).collect()
+    (0..count).map(one).collect()
 }
 
 /// Baseline and endline rows with the same panel id, ordered by baseline row.

@@ -14,8 +14,10 @@
 //! Counts (`n`, `successes`, `pairs`, ...) are always unweighted.
 
 mod dist;
+mod survey;
 
 pub use dist::{chi2_1_sf, normal_sf, two_sided_p};
+pub use survey::{ObsSums, SurveySums};
 
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
@@ -149,7 +151,9 @@ pub struct Difference {
 ///
 /// O(n), one pass over `obs`, no sorting. [`Design::Simple`] allocates nothing; [`Design::Survey`]
 /// allocates one vector indexed by cluster id (length = the largest id + 1; none when every
-/// observation is [`Obs::OWN_CLUSTER`]).
+/// observation is [`Obs::OWN_CLUSTER`]). Callers that sort rows into many groups need not
+/// collect each group's observations first: [`SurveySums`] takes them one at a time and gives
+/// the same estimate.
 ///
 /// # Simple random sample
 ///
@@ -190,7 +194,11 @@ pub fn estimate(obs: &[Obs], design: Design) -> Estimate {
             let successes = obs.iter().filter(|o| o.success).count() as u64;
             simple_estimate(successes, obs.len() as u64)
         }
-        Design::Survey => survey_estimate(obs),
+        Design::Survey => {
+            let mut sums = SurveySums::new();
+            obs.iter().for_each(|&o| sums.add(o));
+            sums.estimate()
+        }
     }
 }
 
@@ -227,111 +235,6 @@ pub fn simple_estimate(successes: u64, n: u64) -> Estimate {
         deff: None,
         design: Design::Simple,
     }
-}
-
-/// Per-cluster sums for the survey estimator.
-#[derive(Clone, Copy, Default)]
-struct ClusterSums {
-    /// Σ w_i over the cluster.
-    w: f64,
-    /// Σ w_i y_i over the cluster.
-    wy: f64,
-    /// Whether any observation fell in the cluster (a weight can be 0, so `w` cannot tell).
-    seen: bool,
-}
-
-fn survey_estimate(obs: &[Obs]) -> Estimate {
-    let mut out = Estimate {
-        n: obs.len() as u64,
-        ..Estimate::empty(Design::Survey)
-    };
-    // One pass: totals, per-cluster sums, and for observations that are their own cluster the sums
-    // of squared weights that give Σ z_i² without a second pass (see below).
-    let mut clusters: Vec<ClusterSums> = Vec::new();
-    let mut successes = 0u64;
-    let (mut total_w, mut total_wy) = (0.0f64, 0.0f64);
-    let mut own = OwnSums::default();
-    for o in obs {
-        successes += u64::from(o.success);
-        let wy = if o.success { o.weight } else { 0.0 };
-        total_w += o.weight;
-        total_wy += wy;
-        if o.cluster == Obs::OWN_CLUSTER {
-            own.count += 1;
-            own.w += o.weight;
-            own.wy += wy;
-            // Branch-free: success is unpredictable, and this loop is the analysis' hot path.
-            let w2 = o.weight * o.weight;
-            let y = f64::from(u8::from(o.success));
-            own.w2_success += w2 * y;
-            own.w2_failure += w2 - w2 * y;
-            continue;
-        }
-        let c = o.cluster as usize;
-        if c >= clusters.len() {
-            clusters.resize(c + 1, ClusterSums::default());
-        }
-        let s = &mut clusters[c];
-        s.w += o.weight;
-        s.wy += wy;
-        s.seen = true;
-    }
-    out.successes = successes;
-    if !(total_w > 0.0 && total_w.is_finite()) {
-        return out;
-    }
-    let p = total_wy / total_w;
-    out.p = Some(p);
-
-    // z_c = Σ_{i∈c} w_i (y_i − p) / W = (Σ w_i y_i − p Σ w_i) / W.
-    let z = |w: f64, wy: f64| (wy - p * w) / total_w;
-    let (mut count, mut sum_z) = (own.count, z(own.w, own.wy));
-    for s in clusters.iter().filter(|s| s.seen) {
-        count += 1;
-        sum_z += z(s.w, s.wy);
-    }
-    if count < 2 {
-        return out;
-    }
-    let c = count as f64;
-    let mean_z = sum_z / c;
-    let mut ss: f64 = clusters
-        .iter()
-        .filter(|s| s.seen)
-        .map(|s| {
-            let d = z(s.w, s.wy) - mean_z;
-            d * d
-        })
-        .sum();
-    if own.count > 0 {
-        // Σ_own (z_i − z̄)² = Σ z_i² − 2 z̄ Σ z_i + m z̄², and with y_i ∈ {0, 1}
-        // Σ z_i² = ((1 − p)² Σ_success w_i² + p² Σ_failure w_i²) / W²: two sums of non-negative
-        // terms, so nothing cancels. z̄ is 0 up to rounding (Σ_all z = 0 for the Hajek p).
-        let sum_z2 =
-            ((1.0 - p).powi(2) * own.w2_success + p * p * own.w2_failure) / (total_w * total_w);
-        let own_sum_z = z(own.w, own.wy);
-        ss += sum_z2 - 2.0 * mean_z * own_sum_z + own.count as f64 * mean_z * mean_z;
-        ss = ss.max(0.0);
-    }
-    let var = c / (c - 1.0) * ss;
-    let se = var.sqrt();
-    out.se = Some(se);
-    out.ci_low = Some(p - Z_975 * se);
-    out.ci_high = Some(p + Z_975 * se);
-    if p > 0.0 && p < 1.0 {
-        out.deff = Some(var / (p * (1.0 - p) / out.n as f64));
-    }
-    out
-}
-
-/// Sums over the observations that are their own cluster ([`Obs::OWN_CLUSTER`]).
-#[derive(Default)]
-struct OwnSums {
-    count: u64,
-    w: f64,
-    wy: f64,
-    w2_success: f64,
-    w2_failure: f64,
 }
 
 /// Endline minus baseline from the two rounds' observations (independent samples).

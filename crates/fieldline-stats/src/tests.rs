@@ -320,3 +320,102 @@ fn own_cluster_marker_equals_distinct_ids_even_mixed_with_clusters() {
     let one = [obs(true, 2.0, Obs::OWN_CLUSTER)];
     assert_eq!(estimate(&one, Design::Survey).se, None);
 }
+
+#[test]
+fn survey_sums_give_the_hand_computed_answer() {
+    // W = 6, Σ w y = 3, so p = 1/2; z = (0, 1/6, −1/6), z̄ = 0, so
+    // var = 3/2 · 2/36 = 1/12 and deff = (1/12) / (1/4 / 4) = 4/3.
+    let data = [
+        obs(true, 1.0, 0),
+        obs(false, 1.0, 0),
+        obs(true, 2.0, 1),
+        obs(false, 2.0, 2),
+    ];
+    let mut sums = SurveySums::new();
+    data.iter().for_each(|&o| sums.add(o));
+    let e = sums.estimate();
+    assert_eq!((e.n, e.successes, e.p), (4, 2, Some(0.5)));
+    close(e.se.unwrap(), (1.0f64 / 12.0).sqrt());
+    close(e.deff.unwrap(), 4.0 / 3.0);
+    close(e.ci_low.unwrap(), 0.5 - Z_975 * (1.0f64 / 12.0).sqrt());
+    // Each observation its own cluster: W = 4, p = 1/4, z = ±3/16, var = 2 · 2 · (3/16)² and
+    // deff = var / (3/16 / 2) = 3/2.
+    let mut own = SurveySums::new();
+    own.add(obs(true, 1.0, Obs::OWN_CLUSTER));
+    own.add(obs(false, 3.0, Obs::OWN_CLUSTER));
+    let e = own.estimate();
+    assert_eq!(e.p, Some(0.25));
+    close(e.se.unwrap(), 0.375);
+    close(e.deff.unwrap(), 1.5);
+}
+
+/// The variance as written, z_c = Σ_{i∈c} w_i (y_i − p) / W, with p known first: a second
+/// pass over stored observations, which [`SurveySums`] does without.
+fn two_pass_variance(data: &[Obs]) -> f64 {
+    let total_w: f64 = data.iter().map(|o| o.weight).sum();
+    let p = data
+        .iter()
+        .filter(|o| o.success)
+        .map(|o| o.weight)
+        .sum::<f64>()
+        / total_w;
+    let mut z: std::collections::BTreeMap<u32, f64> = Default::default();
+    for o in data {
+        let y = if o.success { 1.0 } else { 0.0 };
+        *z.entry(o.cluster).or_default() += o.weight * (y - p) / total_w;
+    }
+    let c = z.len() as f64;
+    let mean = z.values().sum::<f64>() / c;
+    c / (c - 1.0) * z.values().map(|v| (v - mean).powi(2)).sum::<f64>()
+}
+
+#[test]
+fn survey_sums_in_one_pass_equal_the_two_pass_formula_whatever_the_table_size() {
+    // 500 observations over 37 clusters (ids with gaps), weights from 0 to 3.
+    let data: Vec<Obs> = (0..500u32)
+        .map(|i| {
+            let mix = i.wrapping_mul(2_654_435_761);
+            obs(mix % 5 < 2, f64::from(mix % 31) / 10.0, (mix >> 7) % 37 * 2)
+        })
+        .collect();
+    let want = two_pass_variance(&data);
+    for mut sums in [SurveySums::new(), SurveySums::with_clusters(80)] {
+        data.iter().for_each(|&o| sums.add(o));
+        let e = sums.estimate();
+        close(e.se.unwrap().powi(2), want);
+        assert_eq!(e, estimate(&data, Design::Survey));
+    }
+}
+
+#[test]
+fn survey_sums_added_in_batches_equal_one_at_a_time() {
+    // Weights in quarters, so every sum is exact in any order and the estimates must be equal.
+    let data: Vec<Obs> = (0..400u32)
+        .map(|i| {
+            let mix = i.wrapping_mul(2_654_435_761);
+            let cluster = if i % 9 == 0 {
+                Obs::OWN_CLUSTER
+            } else {
+                (mix >> 9) % 23
+            };
+            obs(mix % 3 == 0, f64::from(mix % 13) / 4.0, cluster)
+        })
+        .collect();
+    // Batches: one per (cluster, i % 4), as a caller's finer cells would be.
+    let mut cells: std::collections::BTreeMap<(u32, u32), ObsSums> = Default::default();
+    for (i, o) in data.iter().enumerate() {
+        let cell = cells.entry((o.cluster, i as u32 % 4)).or_default();
+        cell.add(o.success, o.weight);
+    }
+    let mut batched = SurveySums::new();
+    for (&(cluster, _), sums) in &cells {
+        batched.add_sums(cluster, sums);
+    }
+    let e = batched.estimate();
+    assert_eq!(e, estimate(&data, Design::Survey));
+    assert!(e.se.is_some() && e.deff.is_some());
+    let (n, successes) = cells
+        .values()
+        .fold((0, 0), |(n, s), c| (n + c.n(), s + c.successes()));
+    assert_eq!((n, successes), (e.n, e.successes));
+}
