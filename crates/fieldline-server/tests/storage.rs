@@ -42,3 +42,37 @@ async fn sqlite_keeps_everything_across_a_restart() {
         .unwrap()
         .is_some());
 }
+
+/// The schema itself refuses to rewrite the audit log, whoever asks.
+#[tokio::test]
+async fn the_audit_log_is_append_only() {
+    use fieldline_server::storage::{AuditAction, NewAuditEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite3");
+    let storage = open_storage(&DatabaseUrl::Sqlite(path.clone()))
+        .await
+        .unwrap();
+    storage
+        .record_audit(NewAuditEvent {
+            action: AuditAction::DeviceRevoked,
+            actor: "manager@example.org".into(),
+            campaign_id: None,
+            subject: "tablet 7".into(),
+            client: None,
+        })
+        .await
+        .unwrap();
+    drop(storage);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for sql in [
+        "UPDATE audit_event SET actor = 'someone else'",
+        "DELETE FROM audit_event",
+    ] {
+        let err = conn.execute(sql, []).unwrap_err().to_string();
+        assert!(err.contains("the audit log is append-only"), "{sql}: {err}");
+    }
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM audit_event", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(count, 1);
+}

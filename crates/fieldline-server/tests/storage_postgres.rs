@@ -14,8 +14,8 @@ use fieldline_server::{
     storage::{
         open_storage,
         postgres::{migrate, PostgresStorage, MIGRATION_LOCK},
-        DatabaseUrl, Incoming, NewRound, Outcome, PayloadEncoding, Role, Storage, StorageError,
-        SubmissionFilter,
+        AuditAction, DatabaseUrl, Incoming, NewAuditEvent, NewRound, Outcome, PayloadEncoding,
+        Role, Storage, StorageError, SubmissionFilter,
     },
 };
 use tokio_postgres::NoTls;
@@ -538,6 +538,16 @@ async fn published_rounds_and_stored_submissions_never_change() {
         .unwrap();
     assert_eq!(stored, [Outcome::Accepted]);
 
+    storage
+        .record_audit(NewAuditEvent {
+            action: AuditAction::SignIn,
+            actor: "manager@example.org".into(),
+            campaign_id: None,
+            subject: "the dashboard".into(),
+            client: None,
+        })
+        .await
+        .unwrap();
     let client = db.client().await;
     for (sql, message) in [
         (
@@ -556,6 +566,12 @@ async fn published_rounds_and_stored_submissions_never_change() {
             "TRUNCATE submission",
             "a stored submission is never deleted",
         ),
+        (
+            "UPDATE audit_event SET actor = 'someone else'",
+            "the audit log is append-only",
+        ),
+        ("DELETE FROM audit_event", "the audit log is append-only"),
+        ("TRUNCATE audit_event", "the audit log is append-only"),
     ] {
         let err = client.batch_execute(sql).await.unwrap_err();
         let text = err.as_db_error().map(|db| db.message().to_owned());

@@ -283,6 +283,91 @@ pub struct SetAside {
     pub received_at: String,
 }
 
+/// What an audit event records: something a person (or the command line) did that an admin may
+/// later need to account for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditAction {
+    SignIn,
+    /// A sign-in with a wrong email or password, or refused by the rate limit.
+    SignInRefused,
+    SignOut,
+    /// A round's rows or a report downloaded as a file.
+    Export,
+    /// A campaign's encryption public keys stored.
+    KeyUpload,
+    DeviceRevoked,
+    EnrollmentCodes,
+    Deletion,
+    /// A person created with a role.
+    RoleGranted,
+    RoleChanged,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 10] = [
+        AuditAction::SignIn,
+        AuditAction::SignInRefused,
+        AuditAction::SignOut,
+        AuditAction::Export,
+        AuditAction::KeyUpload,
+        AuditAction::DeviceRevoked,
+        AuditAction::EnrollmentCodes,
+        AuditAction::Deletion,
+        AuditAction::RoleGranted,
+        AuditAction::RoleChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "sign-in",
+            AuditAction::SignInRefused => "sign-in-refused",
+            AuditAction::SignOut => "sign-out",
+            AuditAction::Export => "export",
+            AuditAction::KeyUpload => "key-upload",
+            AuditAction::DeviceRevoked => "device-revoked",
+            AuditAction::EnrollmentCodes => "enrollment-codes",
+            AuditAction::Deletion => "deletion",
+            AuditAction::RoleGranted => "role-granted",
+            AuditAction::RoleChanged => "role-changed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// Who did something, as the audit log names them when it is not a signed-in person.
+pub const COMMAND_LINE_ACTOR: &str = "fieldline admin";
+
+/// An event to append to the audit log (the storage adds its number and time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub action: AuditAction,
+    /// A person's email, `device:ID`, or [`COMMAND_LINE_ACTOR`].
+    pub actor: String,
+    pub campaign_id: Option<Id>,
+    /// What it was done to, in words (a device, a round and format, a user).
+    pub subject: String,
+    /// The client's IP address, for what came over HTTP.
+    pub client: Option<String>,
+}
+
+/// An event of the audit log, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AuditEvent {
+    /// Its place in the log: increasing, never reused.
+    pub seq: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub action: AuditAction,
+    pub actor: String,
+    pub campaign_id: Option<Id>,
+    pub subject: String,
+    pub client: Option<String>,
+}
+
 /// Which submissions a listing shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubmissionFilter {
@@ -323,6 +408,8 @@ pub trait Storage: Send + Sync + 'static {
     /// The user of an unexpired session.
     async fn session_user(&self, token_hash: &str, now: &str)
         -> Result<Option<User>, StorageError>;
+    /// Ends a session (signing out); whether there was one.
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StorageError>;
 
     async fn create_campaign(&self, owner_id: &str, name: &str) -> Result<Campaign, StorageError>;
     async fn add_partner(
@@ -424,6 +511,13 @@ pub trait Storage: Send + Sync + 'static {
     async fn discard_attachment(&self, sha256: &str) -> Result<(), StorageError>;
     /// The whole bytes of an attachment held so far.
     async fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Appends an event to the audit log (append-only: the database refuses to change or
+    /// delete one) and returns it as stored.
+    async fn record_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, StorageError>;
+    /// Up to `limit` events of the audit log with `seq > after`, oldest first.
+    async fn audit_events(&self, after: i64, limit: usize)
+        -> Result<Vec<AuditEvent>, StorageError>;
 }
 
 #[cfg(test)]

@@ -20,8 +20,9 @@ use fieldline_migrations::{Migration, MigrationError};
 use tokio_postgres::{error::SqlState, types::ToSql, Client, GenericClient, NoTls, Row};
 
 use super::{
-    Campaign, Device, Id, Incoming, NewRound, Organization, Outcome, PayloadEncoding, Role, Round,
-    SamplingPlan, ServerInfo, SetAside, Storage, StorageError, Submission, SubmissionFilter, User,
+    AuditAction, AuditEvent, Campaign, Device, Id, Incoming, NewAuditEvent, NewRound, Organization,
+    Outcome, PayloadEncoding, Role, Round, SamplingPlan, ServerInfo, SetAside, Storage,
+    StorageError, Submission, SubmissionFilter, User,
 };
 
 /// Connections each server keeps at most (PostgreSQL's default allows 100 in all).
@@ -181,6 +182,21 @@ fn bad_value(what: &str, value: &str) -> Fail {
     Fail::Storage(StorageError::Backend(format!(
         "the database holds an unknown {what} {value:?}"
     )))
+}
+
+const AUDIT_COLUMNS: &str = "seq, rfc3339(at), action, actor, campaign_id, subject, client";
+
+fn audit_from_row(row: &Row) -> Result<AuditEvent, Fail> {
+    let action: String = row.try_get(2)?;
+    Ok(AuditEvent {
+        seq: row.try_get(0)?,
+        at: row.try_get(1)?,
+        action: AuditAction::parse(&action).ok_or_else(|| bad_value("audit action", &action))?,
+        actor: row.try_get(3)?,
+        campaign_id: row.try_get(4)?,
+        subject: row.try_get(5)?,
+        client: row.try_get(6)?,
+    })
 }
 
 const USER_COLUMNS: &str = "u.id, u.organization_id, u.email, u.role, u.password_hash";
@@ -771,6 +787,18 @@ impl Storage for PostgresStorage {
                 )
                 .await?;
             row.as_ref().map(user_from_row).transpose()
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StorageError> {
+        retry(move || async move {
+            let deleted = self
+                .client()
+                .await?
+                .execute("DELETE FROM session WHERE token_hash = $1", &[&token_hash])
+                .await?;
+            Ok(deleted > 0)
         })
         .await
     }
@@ -1610,6 +1638,54 @@ impl Storage for PostgresStorage {
                 Some(row) => Some(row.try_get(0)?),
                 None => None,
             })
+        })
+        .await
+    }
+
+    async fn record_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, StorageError> {
+        let event = &event;
+        retry(move || async move {
+            let row = self
+                .client()
+                .await?
+                .query_one(
+                    &format!(
+                        "INSERT INTO audit_event (action, actor, campaign_id, subject, client)
+                         VALUES ($1, $2, $3, $4, $5) RETURNING {AUDIT_COLUMNS}"
+                    ),
+                    &[
+                        &event.action.as_str(),
+                        &event.actor,
+                        &event.campaign_id,
+                        &event.subject,
+                        &event.client,
+                    ],
+                )
+                .await?;
+            audit_from_row(&row)
+        })
+        .await
+    }
+
+    async fn audit_events(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StorageError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        retry(move || async move {
+            let found = self
+                .client()
+                .await?
+                .query(
+                    &format!(
+                        "SELECT {AUDIT_COLUMNS} FROM audit_event WHERE seq > $1
+                         ORDER BY seq LIMIT $2"
+                    ),
+                    &[&after, &limit],
+                )
+                .await?;
+            rows(found, audit_from_row)
         })
         .await
     }

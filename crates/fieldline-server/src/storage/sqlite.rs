@@ -15,8 +15,9 @@ use rusqlite::{
 };
 
 use super::{
-    Campaign, Device, Id, Incoming, NewRound, Organization, Outcome, PayloadEncoding, Role, Round,
-    SamplingPlan, ServerInfo, SetAside, Storage, StorageError, Submission, SubmissionFilter, User,
+    AuditAction, AuditEvent, Campaign, Device, Id, Incoming, NewAuditEvent, NewRound, Organization,
+    Outcome, PayloadEncoding, Role, Round, SamplingPlan, ServerInfo, SetAside, Storage,
+    StorageError, Submission, SubmissionFilter, User,
 };
 
 /// The server's storage in an embedded SQLite database.
@@ -72,6 +73,21 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         email: row.get(2)?,
         role: Role::parse(&role).ok_or_else(|| bad_column(3, "role", &role))?,
         password_hash: row.get(4)?,
+    })
+}
+
+const AUDIT_COLUMNS: &str = "seq, at, action, actor, campaign_id, subject, client";
+
+fn audit_from_row(row: &Row) -> rusqlite::Result<AuditEvent> {
+    let action: String = row.get(2)?;
+    Ok(AuditEvent {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        action: AuditAction::parse(&action).ok_or_else(|| bad_column(2, "action", &action))?,
+        actor: row.get(3)?,
+        campaign_id: row.get(4)?,
+        subject: row.get(5)?,
+        client: row.get(6)?,
     })
 }
 
@@ -517,6 +533,14 @@ impl Storage for SqliteStorage {
                 ))?
                 .query_row([token_hash, now], user_from_row)
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StorageError> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |conn| {
+            Ok(conn.execute("DELETE FROM session WHERE token_hash = ?1", [token_hash])? > 0)
         })
         .await
     }
@@ -1212,6 +1236,51 @@ impl Storage for SqliteStorage {
                 .prepare_cached("SELECT bytes FROM attachment WHERE sha256 = ?1")?
                 .query_row([sha256], |row| row.get(0))
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn record_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, StorageError> {
+        self.write(move |conn| {
+            let at = now(conn)?;
+            conn.execute(
+                "INSERT INTO audit_event (at, action, actor, campaign_id, subject, client)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    at,
+                    event.action.as_str(),
+                    event.actor,
+                    event.campaign_id,
+                    event.subject,
+                    event.client
+                ],
+            )?;
+            Ok(AuditEvent {
+                seq: conn.last_insert_rowid(),
+                at,
+                action: event.action,
+                actor: event.actor,
+                campaign_id: event.campaign_id,
+                subject: event.subject,
+                client: event.client,
+            })
+        })
+        .await
+    }
+
+    async fn audit_events(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StorageError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_event WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                ))?
+                .query_map(params![after, limit], audit_from_row)?
+                .collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use fieldline_server::secrets::token_hash;
 use fieldline_server::storage::{
-    Incoming, NewRound, Outcome, PayloadEncoding, PlannedCluster, Role, SamplingPlan, Storage,
-    StorageError, SubmissionFilter,
+    AuditAction, Incoming, NewAuditEvent, NewRound, Outcome, PayloadEncoding, PlannedCluster, Role,
+    SamplingPlan, Storage, StorageError, SubmissionFilter,
 };
 
 fn conflict<T: std::fmt::Debug>(result: Result<T, StorageError>) -> String {
@@ -169,6 +169,27 @@ pub async fn story(storage: Arc<dyn Storage>) {
         storage
             .create_session("no-such-user", "session-3", "2999-01-01T00:00:00Z")
             .await,
+    );
+    // Signing out ends a session at once; the others stay.
+    storage
+        .create_session(&manager.id, "session-4", "2999-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert!(storage.delete_session("session-4").await.unwrap());
+    assert!(!storage.delete_session("session-4").await.unwrap());
+    assert_eq!(
+        storage
+            .session_user("session-4", "2025-01-01T00:00:00Z")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        storage
+            .session_user("session-1", "2025-01-01T00:00:00Z")
+            .await
+            .unwrap(),
+        Some(manager.clone())
     );
 
     // Campaigns and partners.
@@ -702,4 +723,39 @@ pub async fn story(storage: Arc<dyn Storage>) {
         binary.len() as i64
     );
     assert_eq!(storage.attachment(binary_sha).await.unwrap(), Some(binary));
+
+    // The audit log: events come back in the order recorded, numbered, timed and whole; a
+    // page starts after the last seen.
+    assert!(storage.audit_events(0, 100).await.unwrap().is_empty());
+    let mut recorded = Vec::new();
+    for (n, action) in AuditAction::ALL.into_iter().enumerate() {
+        recorded.push(
+            storage
+                .record_audit(NewAuditEvent {
+                    action,
+                    actor: format!("person-{n}@example.org"),
+                    campaign_id: (n % 2 == 0).then(|| campaign.id.clone()),
+                    subject: format!("subject {n}"),
+                    client: (n % 3 == 0).then(|| "192.0.2.7".to_string()),
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(recorded.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(recorded.iter().all(|e| e.at.contains('T')), "{recorded:?}");
+    assert_eq!(
+        recorded[2].campaign_id.as_deref(),
+        Some(campaign.id.as_str())
+    );
+    assert_eq!(recorded[1].campaign_id, None);
+    assert_eq!(recorded[3].client.as_deref(), Some("192.0.2.7"));
+    assert_eq!(storage.audit_events(0, 100).await.unwrap(), recorded);
+    let page = storage.audit_events(recorded[3].seq, 2).await.unwrap();
+    assert_eq!(page, recorded[4..6]);
+    assert!(storage
+        .audit_events(recorded.last().unwrap().seq, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -1,0 +1,27 @@
+-- The audit log: who signed in (or failed to), exported data, uploaded a campaign's keys, revoked
+-- a device, deleted something or changed someone's role. Admins read it to answer "who saw or
+-- changed what, and when"; it is append-only, so nobody who gains the server can quietly rewrite
+-- their own trail through the application.
+CREATE TABLE audit_event (
+    seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- What happened, in kebab-case: sign-in, sign-in-refused, sign-out, export, key-upload,
+    -- device-revoked, enrollment-codes, deletion, role-granted, role-changed.
+    action       TEXT NOT NULL,
+    -- Who: a person's email, `device:ID`, or `fieldline admin` for the command line.
+    actor        TEXT NOT NULL,
+    -- The campaign concerned, if any (no foreign key: the trail outlives what it names).
+    campaign_id  TEXT,
+    -- What it was done to (a device, a round and format, a user), in words.
+    subject      TEXT NOT NULL,
+    -- The client's address when it came over HTTP.
+    client       TEXT
+);
+CREATE INDEX audit_event_at ON audit_event (at);
+
+CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+    FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit log is append-only: an event never changes');
+CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+    FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit log is append-only: an event is never deleted');
+CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('the audit log is append-only: it is never emptied');
