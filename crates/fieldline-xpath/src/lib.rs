@@ -56,5 +56,5 @@ pub use dates::civil_from_days;
 pub use error::{EvalError, ParseError};
 pub use eval::{evaluate, evaluate_boolean, evaluate_in, evaluate_string, Focus};
 pub use func::{is_supported_function, Func, UNSUPPORTED_FUNCTIONS};
-pub use parser::parse;
+pub use parser::{parse, MAX_DEPTH, MAX_NESTING};
 pub use value::{DateValue, Value};

@@ -7,12 +7,33 @@ use crate::error::ParseError;
 use crate::func;
 use crate::lexer::{tokenize, Spanned, Tok};
 
+/// How deeply an expression may nest parentheses, function calls, predicates and unary minus.
+///
+/// Parsing, evaluating, printing and dropping an expression all recurse, so without bounds a
+/// hostile form or request (10,000 parentheses, `not(not(...))`) would overflow the stack: a
+/// crash no caller can catch. The parser recurses through a handful of frames per level, so
+/// this bound keeps even an unoptimised build within a 2 MiB thread stack. Real forms stay far
+/// below it: their deepest calculations are a few dozen nested `if()`s.
+pub const MAX_NESTING: usize = 100;
+
+/// How deep an expression's tree may be: [`MAX_NESTING`]'s levels plus one per operator of a
+/// chain such as `a + b + c`, whose tree leans one level deeper per operator. Chains cost the
+/// parser no stack (it loops over them) but evaluating and dropping the tree recurse, so they
+/// are bounded too, above sums of a hundred or so answers.
+pub const MAX_DEPTH: usize = 250;
+
 /// Parse an expression. Calls to unsupported functions parse (so the form reader can name them
 /// through [`Expr::function_names`]); calls to supported ones with the wrong number of arguments
-/// are parse errors, pointing at the function name.
+/// are parse errors, pointing at the function name. An expression nesting deeper than
+/// [`MAX_NESTING`] or [`MAX_DEPTH`] is a parse error pointing where it crossed the limit.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { tokens, pos: 0 };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        nesting: 0,
+        depth: 0,
+    };
     if p.peek() == &Tok::Eof {
         return Err(ParseError::new(0, "empty expression"));
     }
@@ -28,6 +49,10 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
 struct Parser<'s> {
     tokens: Vec<Spanned<'s>>,
     pos: usize,
+    /// Levels of recursion open at this point of the descent (see [`MAX_NESTING`]).
+    nesting: usize,
+    /// Depth of the tree being built at this point (see [`MAX_DEPTH`]).
+    depth: usize,
 }
 
 impl<'s> Parser<'s> {
@@ -65,78 +90,92 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn binary_level(
-        &mut self,
-        next: fn(&mut Self) -> Result<Expr, ParseError>,
-        op_of: fn(&Tok<'_>) -> Option<BinOp>,
-    ) -> Result<Expr, ParseError> {
-        let mut lhs = next(self)?;
-        while let Some(op) = op_of(self.peek()) {
+    /// Opens one more level of nesting, or refuses the expression past [`MAX_NESTING`]; every
+    /// call is matched by a [`Parser::leave_nesting`] on success (an error ends the parse).
+    fn enter_nesting(&mut self) -> Result<(), ParseError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(self.error(format!(
+                "the expression nests more than {MAX_NESTING} levels deep (parentheses, \
+                 function calls, predicates and signs each open one); split it into several \
+                 calculations"
+            )));
+        }
+        self.deepen()
+    }
+
+    fn leave_nesting(&mut self) {
+        self.nesting -= 1;
+        self.depth -= 1;
+    }
+
+    /// One more level of the tree, or a refusal past [`MAX_DEPTH`].
+    fn deepen(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(format!(
+                "the expression is more than {MAX_DEPTH} levels deep (each operator of a \
+                 chain such as a + b + c adds one); split it into several calculations"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A whole (sub)expression: the top, a parenthesized one, a predicate or an argument.
+    fn or_expr(&mut self) -> Result<Expr, ParseError> {
+        self.enter_nesting()?;
+        let expr = self.binary_expr(Precedence::Or)?;
+        self.leave_nesting();
+        Ok(expr)
+    }
+
+    /// Operators binding at least as tightly as `min`, left-associative (precedence climbing:
+    /// one frame per level of nesting instead of one per precedence level, which keeps deep
+    /// but legal expressions within small stacks).
+    fn binary_expr(&mut self, min: Precedence) -> Result<Expr, ParseError> {
+        let mut lhs = self.unary_expr()?;
+        // Each operator puts the chain so far one level further down the tree.
+        let mut levels = 0;
+        while let Some((op, precedence)) = binary_operator(self.peek()) {
+            if precedence < min {
+                break;
+            }
             self.bump();
-            let rhs = next(self)?;
+            self.deepen()?;
+            levels += 1;
+            let rhs = match precedence.tighter() {
+                Some(tighter) => self.binary_expr(tighter)?,
+                None => self.unary_expr()?,
+            };
             lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
         }
+        self.depth -= levels;
         Ok(lhs)
-    }
-
-    fn or_expr(&mut self) -> Result<Expr, ParseError> {
-        self.binary_level(Self::and_expr, |t| (*t == Tok::Or).then_some(BinOp::Or))
-    }
-
-    fn and_expr(&mut self) -> Result<Expr, ParseError> {
-        self.binary_level(Self::equality_expr, |t| {
-            (*t == Tok::And).then_some(BinOp::And)
-        })
-    }
-
-    fn equality_expr(&mut self) -> Result<Expr, ParseError> {
-        self.binary_level(Self::relational_expr, |t| match t {
-            Tok::Eq => Some(BinOp::Eq),
-            Tok::Neq => Some(BinOp::Neq),
-            _ => None,
-        })
-    }
-
-    fn relational_expr(&mut self) -> Result<Expr, ParseError> {
-        self.binary_level(Self::additive_expr, |t| match t {
-            Tok::Lt => Some(BinOp::Lt),
-            Tok::Lte => Some(BinOp::Lte),
-            Tok::Gt => Some(BinOp::Gt),
-            Tok::Gte => Some(BinOp::Gte),
-            _ => None,
-        })
-    }
-
-    fn additive_expr(&mut self) -> Result<Expr, ParseError> {
-        self.binary_level(Self::multiplicative_expr, |t| match t {
-            Tok::Plus => Some(BinOp::Add),
-            Tok::Minus => Some(BinOp::Sub),
-            _ => None,
-        })
-    }
-
-    fn multiplicative_expr(&mut self) -> Result<Expr, ParseError> {
-        self.binary_level(Self::unary_expr, |t| match t {
-            Tok::Mul => Some(BinOp::Mul),
-            Tok::Div => Some(BinOp::Div),
-            Tok::Mod => Some(BinOp::Mod),
-            _ => None,
-        })
     }
 
     fn unary_expr(&mut self) -> Result<Expr, ParseError> {
         if *self.peek() == Tok::Minus {
             self.bump();
+            self.enter_nesting()?;
             let operand = self.unary_expr()?;
+            self.leave_nesting();
             return Ok(Expr::Neg(Box::new(operand)));
         }
         self.union_expr()
     }
 
     fn union_expr(&mut self) -> Result<Expr, ParseError> {
-        self.binary_level(Self::path_expr, |t| {
-            (*t == Tok::Pipe).then_some(BinOp::Union)
-        })
+        let mut lhs = self.path_expr()?;
+        let mut levels = 0;
+        while *self.peek() == Tok::Pipe {
+            self.bump();
+            self.deepen()?;
+            levels += 1;
+            let rhs = self.path_expr()?;
+            lhs = Expr::Binary(BinOp::Union, Box::new(lhs), Box::new(rhs));
+        }
+        self.depth -= levels;
+        Ok(lhs)
     }
 
     /// PathExpr ::= LocationPath | FilterExpr (('/' | '//') RelativeLocationPath)?
@@ -397,6 +436,50 @@ impl<'s> Parser<'s> {
             offset,
         })
     }
+}
+
+/// The binary operators above unary minus, loosest first (XPath 1.0 §3.4, §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Precedence {
+    Or,
+    And,
+    Equality,
+    Relational,
+    Additive,
+    Multiplicative,
+}
+
+impl Precedence {
+    /// The next level binding more tightly, if any.
+    fn tighter(self) -> Option<Precedence> {
+        match self {
+            Precedence::Or => Some(Precedence::And),
+            Precedence::And => Some(Precedence::Equality),
+            Precedence::Equality => Some(Precedence::Relational),
+            Precedence::Relational => Some(Precedence::Additive),
+            Precedence::Additive => Some(Precedence::Multiplicative),
+            Precedence::Multiplicative => None,
+        }
+    }
+}
+
+fn binary_operator(tok: &Tok<'_>) -> Option<(BinOp, Precedence)> {
+    Some(match tok {
+        Tok::Or => (BinOp::Or, Precedence::Or),
+        Tok::And => (BinOp::And, Precedence::And),
+        Tok::Eq => (BinOp::Eq, Precedence::Equality),
+        Tok::Neq => (BinOp::Neq, Precedence::Equality),
+        Tok::Lt => (BinOp::Lt, Precedence::Relational),
+        Tok::Lte => (BinOp::Lte, Precedence::Relational),
+        Tok::Gt => (BinOp::Gt, Precedence::Relational),
+        Tok::Gte => (BinOp::Gte, Precedence::Relational),
+        Tok::Plus => (BinOp::Add, Precedence::Additive),
+        Tok::Minus => (BinOp::Sub, Precedence::Additive),
+        Tok::Mul => (BinOp::Mul, Precedence::Multiplicative),
+        Tok::Div => (BinOp::Div, Precedence::Multiplicative),
+        Tok::Mod => (BinOp::Mod, Precedence::Multiplicative),
+        _ => return None,
+    })
 }
 
 fn arity_message(name: &str, min: u8, max: u8, got: usize) -> String {
