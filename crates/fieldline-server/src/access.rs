@@ -10,6 +10,9 @@
 //! - **viewer**: reads what their organization may read (all of a campaign it owns, its own
 //!   devices and submissions in one it partners in), changes nothing.
 //!
+//! The audit log (sign-ins, exports, revocations...) spans every campaign: admins alone read
+//! it; anyone else signed in is told 403.
+//!
 //! Whatever lies outside a person's reach answers 404, as if it did not exist, so that one
 //! partner cannot even learn of another's devices or of campaigns it does not work on; a viewer
 //! asking to change something within their reach is told 403.
@@ -89,6 +92,16 @@ impl<'a> Access<'a> {
                 "a viewer can read but not change anything; ask a partner-admin or manager",
             )),
             Role::Admin | Role::Manager | Role::PartnerAdmin => Ok(reach),
+        }
+    }
+
+    /// Whether the person may read the audit log: admins only, 403 for anyone else.
+    pub fn read_audit_log(&self) -> Result<(), ApiError> {
+        match self.user.role {
+            Role::Admin => Ok(()),
+            Role::Manager | Role::PartnerAdmin | Role::Viewer => Err(ApiError::forbidden(
+                "only an admin of this server may read the audit log",
+            )),
         }
     }
 
@@ -182,6 +195,19 @@ mod tests {
             Access::visible_partners(&Reach::Organization("p1".into()), &c),
             ["p1"]
         );
+    }
+
+    #[test]
+    fn only_admins_read_the_audit_log() {
+        assert!(Access::of(&user("owner", Role::Admin))
+            .read_audit_log()
+            .is_ok());
+        for role in [Role::Manager, Role::PartnerAdmin, Role::Viewer] {
+            let err = Access::of(&user("owner", role))
+                .read_audit_log()
+                .unwrap_err();
+            assert_eq!(err.status, axum::http::StatusCode::FORBIDDEN, "{role:?}");
+        }
     }
 
     #[test]

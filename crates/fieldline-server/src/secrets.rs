@@ -1,5 +1,7 @@
-//! Secrets and their hashes: passwords (argon2id), session and device tokens, enrollment codes.
-//! The storage keeps only what these functions derive; the secrets themselves are shown once.
+//! Secrets and their hashes: passwords (argon2id), session and device tokens, enrollment codes,
+//! CSRF tokens. The storage keeps only what these functions derive; the secrets themselves are
+//! shown once. Secrets presented by a client are either looked up by their hash (tokens, codes)
+//! or compared with [`same_secret`], in time that does not depend on where they differ.
 
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -57,6 +59,25 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+/// The CSRF token of a browser session: derived from the session token (which never reaches
+/// JavaScript), so nothing more is stored and a signed-out session's token dies with it. Knowing
+/// it reveals nothing of the session token (SHA-256 is one-way); the domain string keeps it from
+/// ever equalling a token's stored hash.
+pub fn csrf_token_for(session_token: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"fieldline csrf token v1\0")
+        .chain_update(session_token.as_bytes())
+        .finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Whether two secrets are equal, compared in constant time (for their length), so the time
+/// an answer takes does not tell an attacker how many leading characters they guessed right.
+pub fn same_secret(presented: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    presented.len() == expected.len() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 /// A new one-time enrollment code people can type: `XXXX-XXXX-XXXX` from
@@ -129,6 +150,22 @@ mod tests {
             token_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn csrf_tokens_belong_to_their_session_and_compare_whole() {
+        let session = new_token();
+        let csrf = csrf_token_for(&session);
+        assert_eq!(csrf, csrf_token_for(&session), "stable for a session");
+        assert_ne!(csrf, csrf_token_for(&new_token()));
+        assert_ne!(csrf, token_hash(&session));
+        assert_eq!(csrf.len(), 43);
+        assert!(same_secret(&csrf, &csrf.clone()));
+        assert!(!same_secret(&csrf[..42], &csrf));
+        assert!(!same_secret("", &csrf));
+        let mut other = csrf.clone().into_bytes();
+        other[42] = if other[42] == b'A' { b'B' } else { b'A' };
+        assert!(!same_secret(&String::from_utf8(other).unwrap(), &csrf));
     }
 
     #[test]

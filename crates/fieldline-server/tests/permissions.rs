@@ -8,7 +8,7 @@ mod rounds_support;
 use api_support::*;
 use axum::http::Method;
 use fieldline_protocol::SubmitBatch;
-use fieldline_server::storage::Role;
+use fieldline_server::storage::{Organization, Role};
 
 /// Who calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,8 @@ type Row = [u16; 9];
 const fn everyone(status: u16) -> Row {
     [status; 9]
 }
+/// Anyone signed in, whatever their campaigns.
+const PEOPLE: Row = [200, 200, 200, 200, 200, 200, 401, 401, 401];
 /// For devices only.
 const DEVICE_ONLY: Row = [401, 401, 401, 401, 401, 401, 200, 401, 401];
 /// Reading a campaign: everyone of an organization collecting for it (what they see is
@@ -77,6 +79,20 @@ fn table() -> Vec<(Method, &'static str, Row)> {
         (Method::GET, "/api/v1/health", everyone(200)),
         // With a valid email and password, whatever else the request carries.
         (Method::POST, "/api/v1/login", everyone(200)),
+        (Method::POST, "/api/v1/session", everyone(200)),
+        (Method::GET, "/api/v1/session", PEOPLE),
+        // Each person signs out of a session of their own, made for the call.
+        (
+            Method::DELETE,
+            "/api/v1/session",
+            [204, 204, 204, 204, 204, 204, 401, 401, 401],
+        ),
+        // Server-wide: admins only; everyone else signed in is told no.
+        (
+            Method::GET,
+            "/api/v1/audit",
+            [200, 403, 403, 403, 403, 403, 401, 401, 401],
+        ),
         // With a fresh code each time.
         (Method::POST, "/api/v1/enroll", everyone(201)),
         (Method::GET, "/api/v1/device/rounds", DEVICE_ONLY),
@@ -93,11 +109,7 @@ fn table() -> Vec<(Method, &'static str, Row)> {
             "/api/v1/device/attachments/{sha256}",
             [401, 401, 401, 401, 401, 401, 204, 401, 401],
         ),
-        (
-            Method::GET,
-            "/api/v1/campaigns",
-            [200, 200, 200, 200, 200, 200, 401, 401, 401],
-        ),
+        (Method::GET, "/api/v1/campaigns", PEOPLE),
         (Method::GET, "/api/v1/campaigns/{campaign}", CAMPAIGN_READ),
         (
             Method::GET,
@@ -153,6 +165,19 @@ impl Credentials {
             .iter()
             .find(|(c, _)| *c == caller)
             .map(|(_, t)| t.as_str())
+    }
+}
+
+/// The organization and role of a person calling (`None` for devices and nobody).
+fn person_of(world: &World, caller: Caller) -> Option<(&Organization, Role)> {
+    match caller {
+        Admin => Some((&world.owner, Role::Admin)),
+        Manager => Some((&world.owner, Role::Manager)),
+        OtherManager => Some((&world.other_owner, Role::Manager)),
+        PartnerAdmin => Some((&world.partner, Role::PartnerAdmin)),
+        PartnerViewer => Some((&world.partner, Role::Viewer)),
+        ForeignPartnerAdmin => Some((&world.foreign, Role::PartnerAdmin)),
+        Device | RevokedDevice | Nobody => None,
     }
 }
 
@@ -215,11 +240,18 @@ async fn call(
         concrete = concrete.replace("{device}", &id);
     }
     let mut request = client.request(method.clone(), world.server.url(&concrete));
-    if let Some(token) = creds.of(caller) {
-        request = request.bearer_auth(token);
+    let signing_out = (method.as_str(), path) == ("DELETE", "/api/v1/session");
+    match (signing_out, person_of(world, caller)) {
+        // A session of its own, so the caller's other calls keep theirs.
+        (true, Some((org, role))) => request = request.bearer_auth(world.person(org, role).await),
+        _ => {
+            if let Some(token) = creds.of(caller) {
+                request = request.bearer_auth(token);
+            }
+        }
     }
     request = match (method.as_str(), path) {
-        ("POST", "/api/v1/login") => request.json(&serde_json::json!({
+        ("POST", "/api/v1/login" | "/api/v1/session") => request.json(&serde_json::json!({
             "email": format!("viewer-{}@example.org", world.partner.id),
             "password": PASSWORD,
         })),

@@ -2,13 +2,16 @@
 //! use, and the dashboard's pages.
 //!
 //! Every route is declared once, in [`table`]: the router is built from it and [`routes`] lists
-//! it, so the permission test can tell when a route has no row.
+//! it, so the permission test can tell when a route has no row. Who may call what is decided in
+//! [`crate::access`]; how callers prove who they are (device tokens, session cookies with CSRF
+//! tokens, bearer sessions for scripts) in [`crate::auth`].
 //!
 //! Bodies are JSON. Requests may be gzip-compressed (`Content-Encoding: gzip`) and answers are
 //! compressed for clients that accept gzip. A request body may be at most
 //! [`MAX_REQUEST_BYTES`] on the wire and again once decompressed, so a small body that expands
 //! without end (a decompression bomb) is refused with 413 after reading at most that much.
 
+mod audit;
 mod dashboard;
 mod device;
 mod enroll;
@@ -22,11 +25,13 @@ mod rows;
 mod sampling;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::handler::Handler;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, request::Parts, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
@@ -36,7 +41,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::storage::{Storage, StorageError};
+use crate::auth::{SignedIn, Transport};
+use crate::login_limit::LoginLimiter;
+use crate::storage::{AuditAction, NewAuditEvent, Storage, StorageError};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -44,14 +51,47 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// Compiled forms by round id: a round's form never changes, so it is compiled once.
     pub plans: Arc<Mutex<HashMap<String, Arc<Plan>>>>,
+    /// How browsers reach the server (the session cookie's attributes, HSTS).
+    pub transport: Transport,
+    /// Failed sign-ins, to slow down guessing.
+    pub login_limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
-    pub fn new(storage: Arc<dyn Storage>) -> Self {
+    pub fn new(storage: Arc<dyn Storage>, transport: Transport) -> Self {
         Self {
             storage,
             plans: Arc::default(),
+            transport,
+            login_limiter: Arc::default(),
         }
+    }
+}
+
+/// The address of the client that opened the connection (`None` when the server was not
+/// started with connection information, as in some tests). Behind a reverse proxy it is the
+/// proxy's.
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
+}
+
+/// Appends an event to the audit log. What it records has already happened (a device is
+/// revoked, a sign-in refused), so a failure to record it is logged, not turned into a failure
+/// of the action.
+pub async fn audit(state: &AppState, event: NewAuditEvent) {
+    if let Err(err) = state.storage.record_audit(event.clone()).await {
+        tracing::error!(error = %err, ?event, "the audit log could not record an event");
     }
 }
 
@@ -94,6 +134,10 @@ fn table() -> Vec<Route> {
         ),
         route(Method::GET, "/api/v1/health", health::health),
         route(Method::POST, "/api/v1/login", login::login),
+        route(Method::POST, "/api/v1/session", login::sign_in),
+        route(Method::GET, "/api/v1/session", login::session),
+        route(Method::DELETE, "/api/v1/session", login::sign_out),
+        route(Method::GET, "/api/v1/audit", audit::audit_log),
         route(Method::POST, "/api/v1/enroll", enroll::enroll),
         route(Method::GET, "/api/v1/device/rounds", device::rounds),
         route(
@@ -148,17 +192,85 @@ fn table() -> Vec<Route> {
             "/api/v1/campaigns/{campaign}/progress",
             progress::progress,
         ),
-        route(
+        audited_download(route(
             Method::GET,
             "/api/v1/campaigns/{campaign}/report",
             report::report,
-        ),
-        route(
+        )),
+        audited_download(route(
             Method::GET,
             "/api/v1/campaigns/{campaign}/rounds/{name}/export",
             export::export,
-        ),
+        )),
     ]
+}
+
+/// The route with every file it hands out (a round's rows, a report as HTML or Excel) recorded
+/// in the audit log.
+fn audited_download(route: Route) -> Route {
+    Route {
+        handler: route
+            .handler
+            .route_layer(axum::middleware::from_fn(audit_download)),
+        ..route
+    }
+}
+
+/// Records a successful download before its body leaves: if the audit log cannot record it,
+/// the file is not sent. The report shown in the dashboard (`format=json`) is not a download.
+async fn audit_download(request: Request, next: Next) -> Response {
+    let Some(state) = request.extensions().get::<AppState>().cloned() else {
+        return next.run(request).await;
+    };
+    let query = request.uri().query().unwrap_or_default().to_string();
+    let shown_not_downloaded = request.uri().path().ends_with("/report")
+        && !query
+            .split('&')
+            .any(|pair| pair.starts_with("format=") && pair != "format=json");
+    if shown_not_downloaded {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    // Authenticated here so the event names the person; the handler reuses it.
+    let signed_in = SignedIn::from_request_parts(&mut parts, &state).await;
+    let ClientAddress(client) = ClientAddress::from_request_parts(&mut parts, &state)
+        .await
+        .unwrap_or(ClientAddress(None));
+    let path = parts.uri.path().to_string();
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let Ok(signed_in) = signed_in else {
+        return response;
+    };
+    if !response.status().is_success() {
+        return response;
+    }
+    // /api/v1/campaigns/{campaign}/...: the campaign, then what of it.
+    let mut segments = path.trim_start_matches("/api/v1/campaigns/").splitn(2, '/');
+    let campaign_id = segments.next().map(str::to_string);
+    let what = segments.next().unwrap_or_default();
+    let event = NewAuditEvent {
+        action: AuditAction::Export,
+        actor: signed_in.user.email,
+        campaign_id,
+        subject: if query.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what}?{query}")
+        },
+        client: client.map(|c| c.to_string()),
+    };
+    match state.storage.record_audit(event).await {
+        Ok(_) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "an export was refused: the audit log cannot record it");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the audit log cannot record this download right now, so it is not sent; try \
+                 again shortly",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// Every route the server answers, as (method, path with `{parameters}`).
@@ -166,27 +278,45 @@ pub fn routes() -> Vec<(Method, &'static str)> {
     table().into_iter().map(|r| (r.method, r.path)).collect()
 }
 
-/// The whole application.
+/// The whole application, reached over plain HTTP.
 pub fn router(storage: Arc<dyn Storage>) -> Router {
+    router_for(storage, Transport::default())
+}
+
+/// The whole application, reached as `transport` says.
+pub fn router_for(storage: Arc<dyn Storage>, transport: Transport) -> Router {
+    let state = AppState::new(storage, transport);
     let mut router = Router::new();
     for Route { path, handler, .. } in table() {
         router = router.route(path, handler);
     }
     router
-        .with_state(AppState::new(storage))
+        .with_state(state.clone())
         // The decompressed body: extractors read at most this much.
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(RequestDecompressionLayer::new().gzip(true))
         // The body on the wire.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
         .layer(CompressionLayer::new().gzip(true))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            transport,
+            security_headers,
+        ))
+        // The state, for the layers that audit (a route layer cannot take the router's state).
+        .layer(axum::Extension(state))
 }
 
 /// Headers every response carries: the dashboard shows data about people at risk, so nothing may
-/// frame it, sniff its types or leak its addresses to third parties; nothing is cached.
-async fn security_headers(mut response: Response) -> Response {
+/// frame it, sniff its types or leak its addresses to third parties; nothing is cached. Over
+/// HTTPS, browsers are also told never to use plain HTTP for this server again (HSTS, a year).
+async fn security_headers(State(transport): State<Transport>, mut response: Response) -> Response {
     let headers = response.headers_mut();
+    if transport.https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,

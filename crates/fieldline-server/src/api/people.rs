@@ -7,11 +7,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, AppState, Body};
+use super::{ApiError, AppState, Body, ClientAddress};
 use crate::access::{Access, Reach};
 use crate::auth::PersonAuth;
 use crate::secrets::{enrollment_code_hash, new_enrollment_code};
-use crate::storage::{Campaign, Device, Id, Round, SetAside, Submission, SubmissionFilter};
+use crate::storage::{
+    AuditAction, Campaign, Device, Id, NewAuditEvent, Round, SetAside, Submission, SubmissionFilter,
+};
 
 /// Most enrollment codes made at once.
 const MAX_CODES: u32 = 500;
@@ -164,6 +166,7 @@ pub async fn devices(
 pub async fn revoke_device(
     State(state): State<AppState>,
     PersonAuth(user): PersonAuth,
+    ClientAddress(client): ClientAddress,
     Path((id, device_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let campaign = state.storage.campaign(&id).await?;
@@ -177,6 +180,20 @@ pub async fn revoke_device(
     )?;
     state.storage.revoke_device(&device.id).await?;
     tracing::info!(device = %device.id, by = %user.id, "device revoked");
+    super::audit(
+        &state,
+        NewAuditEvent {
+            action: AuditAction::DeviceRevoked,
+            actor: user.email,
+            campaign_id: Some(campaign.id),
+            subject: format!(
+                "{} ({}, organization {})",
+                device.label, device.device_id, device.organization_id
+            ),
+            client: client.map(|c| c.to_string()),
+        },
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -202,6 +219,7 @@ pub struct Codes {
 pub async fn enrollment_codes(
     State(state): State<AppState>,
     PersonAuth(user): PersonAuth,
+    ClientAddress(client): ClientAddress,
     Path(id): Path<String>,
     Body(request): Body<CodesRequest>,
 ) -> Result<(StatusCode, Json<Codes>), ApiError> {
@@ -223,6 +241,17 @@ pub async fn enrollment_codes(
         .storage
         .create_enrollment_codes(&campaign.id, &organization_id, &hashes)
         .await?;
+    super::audit(
+        &state,
+        NewAuditEvent {
+            action: AuditAction::EnrollmentCodes,
+            actor: user.email,
+            campaign_id: Some(campaign.id.clone()),
+            subject: format!("{count} code(s) for organization {organization_id}"),
+            client: client.map(|c| c.to_string()),
+        },
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(Codes {
