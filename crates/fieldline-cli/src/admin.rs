@@ -11,7 +11,8 @@ use clap::{Args, Subcommand};
 use fieldline_form::Form;
 use fieldline_server::secrets;
 use fieldline_server::storage::{
-    open_storage, Campaign, NewRound, Organization, Role, Storage, SubmissionFilter,
+    open_storage, AuditAction, AuditEvent, Campaign, NewAuditEvent, NewRound, Organization, Role,
+    Storage, SubmissionFilter, COMMAND_LINE_ACTOR,
 };
 
 /// The shortest password accepted.
@@ -73,6 +74,16 @@ enum AdminCommand {
         #[arg(long)]
         round: Option<String>,
         /// One JSON object a line: instance_id, sha256, round, org, device, received_at...
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the audit log, oldest first: sign-ins (and refused ones), exports, key uploads,
+    /// device revocations, enrollment codes, deletions, roles granted or changed.
+    Audit {
+        /// Only events after this one (its number, the first column).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// One JSON object a line: seq, at, action, actor, campaign_id, subject, client.
         #[arg(long)]
         json: bool,
     },
@@ -215,6 +226,15 @@ async fn execute(
             let password = password.context("no password was read")?;
             let hash = secrets::hash_password(&password);
             let user = storage.create_user(&org.id, email, role, &hash).await?;
+            storage
+                .record_audit(NewAuditEvent {
+                    action: AuditAction::RoleGranted,
+                    actor: COMMAND_LINE_ACTOR.into(),
+                    campaign_id: None,
+                    subject: format!("{} as {} in {}", user.email, role.as_str(), org.name),
+                    client: None,
+                })
+                .await?;
             println!("{}", user.id);
         }
         AdminCommand::Campaign {
@@ -295,6 +315,15 @@ async fn execute(
             storage
                 .create_enrollment_codes(&campaign.id, &org.id, &hashes)
                 .await?;
+            storage
+                .record_audit(NewAuditEvent {
+                    action: AuditAction::EnrollmentCodes,
+                    actor: COMMAND_LINE_ACTOR.into(),
+                    campaign_id: Some(campaign.id.clone()),
+                    subject: format!("{count} code(s) for organization {}", org.id),
+                    client: None,
+                })
+                .await?;
             for code in codes {
                 println!("{code}");
             }
@@ -352,8 +381,48 @@ async fn execute(
                 }
             }
         }
+        AdminCommand::Audit { after, json } => print_audit_log(storage, after, json).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the audit log after `after`, a page at a time so a long log is never held whole.
+async fn print_audit_log(storage: &dyn Storage, after: i64, json: bool) -> Result<()> {
+    const PAGE: usize = 1000;
+    let mut after = after;
+    loop {
+        let events = storage.audit_events(after, PAGE).await?;
+        for event in &events {
+            if json {
+                println!("{}", serde_json::to_string(event)?);
+            } else {
+                println!("{}", audit_line(event));
+            }
+        }
+        match events.last() {
+            Some(last) if events.len() == PAGE => after = last.seq,
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// `SEQ  AT  ACTION  ACTOR  SUBJECT [campaign C] [from CLIENT]`, tab-separated.
+fn audit_line(event: &AuditEvent) -> String {
+    let mut line = format!(
+        "{}\t{}\t{}\t{}\t{}",
+        event.seq,
+        event.at,
+        event.action.as_str(),
+        event.actor,
+        event.subject
+    );
+    if let Some(campaign) = &event.campaign_id {
+        line.push_str(&format!("\tcampaign {campaign}"));
+    }
+    if let Some(client) = &event.client {
+        line.push_str(&format!("\tfrom {client}"));
+    }
+    line
 }
 
 async fn create_round(

@@ -481,3 +481,76 @@ fn a_rounds_sampling_plan_is_checked_against_its_form_and_replaced_when_set_agai
         [("dharan / 3", 25), ("dharan / 4", 15), ("janakpur / 1", 12)]
     );
 }
+
+#[test]
+fn the_audit_log_lists_roles_granted_and_codes_made_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Admin {
+        db: format!("sqlite:{}", dir.path().join("server.sqlite3").display()),
+    };
+    assert_eq!(admin.ok(&["audit"]), "", "a new server's log is empty");
+    admin.ok(&["org", "create", "Owner NGO"]);
+    admin.ok(&[
+        "user",
+        "create",
+        "--org",
+        "Owner NGO",
+        "--email",
+        "lead@example.org",
+        "--role",
+        "admin",
+    ]);
+    let campaign = admin.ok(&[
+        "campaign",
+        "create",
+        "--owner",
+        "Owner NGO",
+        "--name",
+        "KAP",
+    ]);
+    admin.ok(&[
+        "enroll-code",
+        "--campaign",
+        "KAP",
+        "--org",
+        "Owner NGO",
+        "--count",
+        "3",
+    ]);
+
+    let lines: Vec<serde_json::Value> = admin
+        .ok(&["audit", "--json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["action"], "role-granted");
+    assert_eq!(lines[0]["actor"], "fieldline admin");
+    assert_eq!(
+        lines[0]["subject"],
+        "lead@example.org as admin in Owner NGO"
+    );
+    assert_eq!(lines[1]["action"], "enrollment-codes");
+    assert_eq!(lines[1]["campaign_id"], campaign.trim());
+    assert!(lines[1]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("3 code(s) for organization "));
+    assert!(lines[0]["seq"].as_i64().unwrap() < lines[1]["seq"].as_i64().unwrap());
+
+    // As text: a tab-separated line per event; --after pages on.
+    let text = admin.ok(&["audit"]);
+    let first: Vec<&str> = text.lines().next().unwrap().split('\t').collect();
+    assert_eq!(first[0], lines[0]["seq"].to_string());
+    assert_eq!(
+        &first[2..],
+        [
+            "role-granted",
+            "fieldline admin",
+            "lead@example.org as admin in Owner NGO"
+        ]
+    );
+    let after = admin.ok(&["audit", "--after", &lines[0]["seq"].to_string()]);
+    assert_eq!(after.lines().count(), 1);
+    assert!(after.contains("enrollment-codes"), "{after}");
+}
