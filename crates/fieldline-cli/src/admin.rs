@@ -124,6 +124,11 @@ enum CampaignCommand {
         /// Its name, unique on the server.
         #[arg(long)]
         name: String,
+        /// End-to-end encrypt the campaign to the age public key(s) in this file (e.g. the
+        /// `fieldline-recipient.txt` of `fieldline keys new`); repeat for more holders, such as
+        /// an escrow key. Devices seal every submission to them; the server cannot read them.
+        #[arg(long = "encrypt-to", value_name = "PUBLIC_KEY_FILE")]
+        encrypt_to: Vec<PathBuf>,
     },
     /// Let an organization collect for a campaign.
     AddPartner {
@@ -238,11 +243,23 @@ async fn execute(
             println!("{}", user.id);
         }
         AdminCommand::Campaign {
-            command: CampaignCommand::Create { owner, name },
+            command:
+                CampaignCommand::Create {
+                    owner,
+                    name,
+                    encrypt_to,
+                },
         } => {
             let owner = organization(storage, &owner).await?;
             let name = non_empty(&name, "the campaign's name")?;
+            // Every key is read and checked before the campaign exists.
+            let recipients = crate::keys::recipients_from_files(&encrypt_to)?;
             let campaign = storage.create_campaign(&owner.id, name).await?;
+            if !recipients.is_empty() {
+                storage
+                    .add_campaign_recipients(&campaign.id, &recipients)
+                    .await?;
+            }
             println!("{}", campaign.id);
         }
         AdminCommand::Campaign {

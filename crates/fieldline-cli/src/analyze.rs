@@ -1,5 +1,7 @@
 //! `fieldline analyze`: baseline versus endline for every indicator of the form, from two CSV
-//! exports, as JSON, CSV, XLSX or a self-contained HTML page.
+//! exports or straight from a campaign in the server's database (its rounds named `baseline`
+//! and `endline`, opened with `--identity` when end-to-end encrypted, never written out
+//! decrypted), as JSON, CSV, XLSX or a self-contained HTML page.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -9,20 +11,49 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use fieldline_analysis::{analyze, read_round, render, Analysis, Round, Spec};
+use fieldline_export::RowWriter;
 use fieldline_form::Form;
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
     /// The XLSForm whose `indicators` sheet defines what to compute.
-    #[arg(long)]
-    form: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "campaign",
+        conflicts_with = "campaign"
+    )]
+    form: Option<PathBuf>,
     /// The baseline round's CSV export: a row per submission, a column per field (named as in
     /// the form, or by group path as ODK Central and KoboToolbox export them).
-    #[arg(long)]
-    baseline: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "campaign",
+        conflicts_with = "campaign"
+    )]
+    baseline: Option<PathBuf>,
     /// The endline round's CSV export.
+    #[arg(
+        long,
+        required_unless_present = "campaign",
+        conflicts_with = "campaign"
+    )]
+    endline: Option<PathBuf>,
+    /// Instead of CSV files: the campaign (id or exact name) in the server's database, whose
+    /// rounds named baseline and endline are compared with the baseline's form.
     #[arg(long)]
-    endline: PathBuf,
+    campaign: Option<String>,
+    /// With --campaign: the database URL (sqlite:PATH or postgres://...). Default:
+    /// sqlite:DATA_DIR/server.sqlite3, as `fieldline serve`
+    #[arg(long, env = "FIELDLINE_DB", requires = "campaign")]
+    db: Option<String>,
+    /// With --campaign: the server's directory. Default: $FIELDLINE_DATA_DIR, else
+    /// ~/.local/share/fieldline
+    #[arg(long, requires = "campaign")]
+    data_dir: Option<PathBuf>,
+    /// With --campaign: the identity file that opens an end-to-end encrypted campaign's
+    /// submissions (fieldline-identity.txt of `fieldline keys new`).
+    #[arg(long, value_name = "KEYFILE", requires = "campaign")]
+    identity: Option<PathBuf>,
     /// Break every indicator down by this column's values (repeatable; each on its own, not
     /// crossed). A header or a field name.
     #[arg(long = "by", value_name = "COL")]
@@ -68,31 +99,21 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     if format == OutputFormat::Xlsx && args.out.is_none() {
         bail!("xlsx is a binary format: name the file with --out FILE.xlsx");
     }
-    let Some(form) = load_form(&args.form)? else {
-        return Ok(ExitCode::from(1));
-    };
     let spec = Spec {
-        by: args.by,
-        cluster: args.cluster,
-        weight: args.weight,
-        panel_id: args.panel_id,
+        by: args.by.clone(),
+        cluster: args.cluster.clone(),
+        weight: args.weight.clone(),
+        panel_id: args.panel_id.clone(),
         now_millis: now_millis(),
     };
-    let analysis = match Analysis::new(form, spec) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{}: {e}", args.form.display());
-            return Ok(ExitCode::from(1));
-        }
+    let rounds = match &args.campaign {
+        Some(campaign) => from_database(&args, campaign, spec)?,
+        None => from_files(&args, spec)?,
     };
-    // The two files are independent: read them on two threads.
-    let (baseline, endline) = std::thread::scope(|s| {
-        let b = s.spawn(|| read(&analysis, &args.baseline));
-        let e = read(&analysis, &args.endline);
-        (b.join(), e)
-    });
-    let baseline = baseline.map_err(|_| anyhow::anyhow!("reading the baseline panicked"))?;
-    let (baseline, endline) = match (baseline?, endline?) {
+    let Some((analysis, baseline, endline)) = rounds else {
+        return Ok(ExitCode::from(1));
+    };
+    let (baseline, endline) = match (baseline, endline) {
         (Ok(b), Ok(e)) => (b, e),
         (b, e) => {
             for err in [b.err(), e.err()].into_iter().flatten() {
@@ -118,6 +139,113 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A round read: its rows, or the problem in its data.
+type RoundRead = std::result::Result<Round, fieldline_analysis::AnalysisError>;
+
+/// The analysis and both rounds from the CSV files; `None` when the form cannot be used (its
+/// problems printed).
+fn from_files(args: &AnalyzeArgs, spec: Spec) -> Result<Option<(Analysis, RoundRead, RoundRead)>> {
+    let (Some(form_file), Some(baseline), Some(endline)) =
+        (&args.form, &args.baseline, &args.endline)
+    else {
+        bail!("give --form, --baseline and --endline, or --campaign");
+    };
+    let Some(form) = load_form(form_file)? else {
+        return Ok(None);
+    };
+    let analysis = match Analysis::new(form, spec) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{}: {e}", form_file.display());
+            return Ok(None);
+        }
+    };
+    // The two files are independent: read them on two threads.
+    let (b, e) = std::thread::scope(|s| {
+        let b = s.spawn(|| read(&analysis, baseline));
+        let e = read(&analysis, endline);
+        (b.join(), e)
+    });
+    let b = b.map_err(|_| anyhow::anyhow!("reading the baseline panicked"))??;
+    let e = e?;
+    Ok(Some((analysis, b, e)))
+}
+
+/// The analysis and both rounds from the campaign's rounds named baseline and endline in the
+/// server's database, opened with --identity when sealed. Each round becomes the CSV its export
+/// would be, in memory only.
+fn from_database(
+    args: &AnalyzeArgs,
+    campaign: &str,
+    spec: Spec,
+) -> Result<Option<(Analysis, RoundRead, RoundRead)>> {
+    let identity = args
+        .identity
+        .as_deref()
+        .map(crate::keys::identity_from_file)
+        .transpose()?;
+    let url = crate::data_dir::database_url(args.db.as_deref(), args.data_dir.clone())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let storage = fieldline_server::storage::open_storage(&url)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+        let storage = storage.as_ref();
+        let campaign = crate::admin::campaign_named(storage, campaign).await?;
+        crate::round_rows::check_identity(storage, &campaign, identity.as_ref()).await?;
+        let rounds = storage.rounds(&campaign.id).await?;
+        let named = |name: &str| {
+            rounds.iter().find(|r| r.name == name).with_context(|| {
+                format!(
+                    "the campaign {:?} has no round named {name:?}; analyze compares the rounds \
+                     named baseline and endline",
+                    campaign.name
+                )
+            })
+        };
+        let (baseline, endline) = (named("baseline")?, named("endline")?);
+        let mut forms = Vec::new();
+        for round in [baseline, endline] {
+            let (_, definition) = storage
+                .round_for_form(&campaign.id, &round.form_id, &round.form_version)
+                .await?
+                .with_context(|| format!("the round {:?} has no form", round.name))?;
+            let form: Form = serde_json::from_str(&definition)
+                .with_context(|| format!("cannot read the form of round {:?}", round.name))?;
+            forms.push(form);
+        }
+        let analysis = Analysis::new(forms[0].clone(), spec)
+            .with_context(|| format!("the baseline's form ({})", baseline.form_id))?;
+        let mut read = Vec::new();
+        for (round, form) in [baseline, endline].into_iter().zip(&forms) {
+            let layout = fieldline_export::Layout::new(form);
+            let mut bytes = Vec::new();
+            let mut csv: Box<dyn RowWriter + '_> =
+                Box::new(fieldline_export::CsvWriter::new(&mut bytes, &layout)?);
+            crate::round_rows::for_each(storage, round, identity.as_ref(), |answers| {
+                for row in layout.rows(
+                    &answers.values,
+                    &answers.instance_id,
+                    &answers.device,
+                    &answers.received_at,
+                ) {
+                    csv.write_row(&row)?;
+                }
+                Ok(())
+            })
+            .await?;
+            csv.finish()?;
+            read.push(read_round(&analysis, &round.name, bytes.as_slice()));
+        }
+        let endline = read.pop().expect("two rounds read");
+        let baseline = read.pop().expect("two rounds read");
+        Ok(Some((analysis, baseline, endline)))
+    })
 }
 
 /// Open and stream one round; an I/O failure is an `Err`, a problem in the data an `Ok(Err)`.

@@ -7,6 +7,8 @@ mod data_dir;
 mod device;
 mod export;
 mod form;
+mod keys;
+mod round_rows;
 mod sampling_plan;
 mod serve;
 
@@ -38,6 +40,8 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Export a round's submissions as CSV (what `analyze` reads), XLSX, Stata .dta or SPSS .sav.
     Export(export::ExportArgs),
+    /// Key pairs for end-to-end encrypted campaigns.
+    Keys(keys::KeysArgs),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -56,5 +60,6 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Device(args) => device::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Export(args) => export::run(args),
+        Command::Keys(args) => keys::run(args),
     }
 }

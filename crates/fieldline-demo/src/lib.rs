@@ -186,6 +186,18 @@ fn enroll(
 /// server's `server.sqlite3`; it must not hold the demo yet) with `fieldline admin`. The
 /// endline's copy of the form is written to `work_dir`.
 pub fn seed(fieldline: &Path, db_url: &str, work_dir: &Path) -> anyhow::Result<Demo> {
+    seed_with_keys(fieldline, db_url, work_dir, &[])
+}
+
+/// As [`seed`], with the campaign end-to-end encrypted to the age public keys in
+/// `recipient_files` (`fieldline admin campaign create --encrypt-to`): the devices seal every
+/// interview and the server stores what it cannot read.
+pub fn seed_with_keys(
+    fieldline: &Path,
+    db_url: &str,
+    work_dir: &Path,
+    recipient_files: &[PathBuf],
+) -> anyhow::Result<Demo> {
     let admin = |args: &[&str]| admin(fieldline, db_url, args);
     let office_id = admin(&["org", "create", OFFICE_NAME])?;
     let mut partners = Vec::new();
@@ -206,14 +218,19 @@ pub fn seed(fieldline: &Path, db_url: &str, work_dir: &Path) -> anyhow::Result<D
         "--role",
         "manager",
     ])?;
-    let campaign_id = admin(&[
-        "campaign",
-        "create",
-        "--owner",
-        &office_id,
-        "--name",
-        CAMPAIGN_NAME,
-    ])?;
+    let mut create = vec![
+        "campaign".to_owned(),
+        "create".into(),
+        "--owner".into(),
+        office_id.clone(),
+        "--name".into(),
+        CAMPAIGN_NAME.into(),
+    ];
+    for file in recipient_files {
+        create.extend(["--encrypt-to".to_owned(), file.display().to_string()]);
+    }
+    let create: Vec<&str> = create.iter().map(String::as_str).collect();
+    let campaign_id = admin(&create)?;
     for partner in &partners {
         admin(&[
             "campaign",

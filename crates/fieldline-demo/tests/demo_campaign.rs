@@ -198,3 +198,189 @@ fn the_demo_campaigns_interviews_reach_the_report_and_show_the_campaigns_effect(
     }
     Ok(())
 }
+
+/// `a` and `b` equal, numbers to within 1e-9 (relative), naming the first place they differ.
+fn assert_same_report(a: &serde_json::Value, b: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                "{at}: {x} != {y}"
+            );
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: lengths differ");
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                assert_same_report(x, y, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "{at}: fields differ"
+            );
+            for (key, x) in x {
+                assert_same_report(x, &y[key], &format!("{at}.{key}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+/// Every byte under `dir` (the database, its WAL, the server's log beside it).
+fn bytes_under(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push((path.display().to_string(), std::fs::read(&path)?));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `fieldline analyze --campaign` on a server database; the JSON report, or the error.
+fn analyze_campaign(
+    fieldline: &Path,
+    db: &Path,
+    identity: Option<&Path>,
+) -> anyhow::Result<Result<serde_json::Value, String>> {
+    let mut command = Command::new(fieldline);
+    command
+        .args([
+            "analyze",
+            "--campaign",
+            fieldline_demo::CAMPAIGN_NAME,
+            "--db",
+        ])
+        .arg(sqlite_url(db))
+        .args(["--by", "gender", "--cluster", "ward"]);
+    if let Some(identity) = identity {
+        command.arg("--identity").arg(identity);
+    }
+    let out = command.env_remove("FIELDLINE_DB").output()?;
+    Ok(if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout)?)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+}
+
+#[test]
+fn an_encrypted_campaign_reports_what_a_readable_one_does_and_the_server_holds_no_answer(
+) -> anyhow::Result<()> {
+    let fieldline = fieldline_binary()?;
+    let dir = tempfile::tempdir()?;
+    let keys = dir.path().join("keys");
+    let made = Command::new(&fieldline)
+        .args(["keys", "new", "--out"])
+        .arg(&keys)
+        .output()?;
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let identity = keys.join("fieldline-identity.txt");
+    let recipient = keys.join("fieldline-recipient.txt");
+    let plan = Plan {
+        baseline: 40,
+        endline: 40,
+        devices_per_partner: 1,
+        seed: 7,
+    };
+
+    // The same fieldwork twice: once readable by the server, once sealed to the manager's key.
+    let mut databases = Vec::new();
+    for (name, recipients) in [("readable", vec![]), ("sealed", vec![recipient.clone()])] {
+        let server_dir = dir.path().join(name).join("server");
+        std::fs::create_dir_all(&server_dir)?;
+        let server = Server::start(&fieldline, &server_dir)?;
+        let db = server_dir.join("server.sqlite3");
+        let demo = fieldline_demo::seed_with_keys(
+            &fieldline,
+            &sqlite_url(&db),
+            &dir.path().join(name).join("work"),
+            &recipients,
+        )?;
+        let generated = generate_interviews(
+            &fieldline,
+            &server.url,
+            &demo,
+            &dir.path().join(name).join("devices"),
+            &plan,
+        )?;
+        assert_eq!((generated.baseline, generated.endline), (40, 40));
+        if !recipients.is_empty() {
+            // The server's own report would be empty: it says why instead.
+            let refused = report(&server, &demo.campaign_id, "")
+                .expect_err("the server cannot compute a sealed campaign's report")
+                .to_string();
+            assert!(
+                refused.contains("409") && refused.contains("end-to-end encrypted"),
+                "{refused}"
+            );
+        }
+        drop(server);
+        databases.push((server_dir, db));
+    }
+    let (readable_dir, readable_db) = &databases[0];
+    let (sealed_dir, sealed_db) = &databases[1];
+
+    // A payload's answers are `["/data/...", "value"]` pairs: plain in the readable campaign's
+    // database, nowhere in the sealed one's files or its server's log.
+    let answer = b"[\"/data/";
+    let holds = |files: &[(String, Vec<u8>)]| -> Vec<String> {
+        files
+            .iter()
+            .filter(|(_, bytes)| bytes.windows(answer.len()).any(|w| w == answer))
+            .map(|(path, _)| path.clone())
+            .collect()
+    };
+    assert!(!holds(&bytes_under(readable_dir)?).is_empty());
+    let mut sealed_files = bytes_under(sealed_dir)?;
+    sealed_files.push((
+        "server log".into(),
+        std::fs::read(sealed_dir.with_extension("log"))?,
+    ));
+    assert_eq!(holds(&sealed_files), Vec::<String>::new());
+
+    // Without the key, analyze says why it stops; with it, the report is the readable one's.
+    let refused = analyze_campaign(&fieldline, sealed_db, None)?.unwrap_err();
+    assert!(refused.contains("end-to-end encrypted"), "{refused}");
+    let readable = analyze_campaign(&fieldline, readable_db, None)?.map_err(anyhow::Error::msg)?;
+    let opened =
+        analyze_campaign(&fieldline, sealed_db, Some(&identity))?.map_err(anyhow::Error::msg)?;
+    // The devices' batches interleave differently on the two servers, so sums run in another
+    // order: equal to the last bits that order changes.
+    assert_same_report(&opened, &readable, "");
+    assert!(
+        readable["indicators"][0]["groups"][0]["baseline"]["n"]
+            .as_u64()
+            .is_some_and(|n| n > 30),
+        "{readable}"
+    );
+
+    // Another key opens nothing.
+    let other = dir.path().join("other-keys");
+    Command::new(&fieldline)
+        .args(["keys", "new", "--out"])
+        .arg(&other)
+        .output()?;
+    let wrong = analyze_campaign(
+        &fieldline,
+        sealed_db,
+        Some(&other.join("fieldline-identity.txt")),
+    )?
+    .unwrap_err();
+    assert!(wrong.contains("is not one of the campaign"), "{wrong}");
+    Ok(())
+}

@@ -47,6 +47,13 @@ pub enum StoreError {
     DuplicateMedia(String),
     #[error("form {form_id} version {version:?} is not on this device")]
     UnknownForm { form_id: String, version: String },
+    #[error("cannot seal submissions to the campaign's keys: {0}")]
+    Sealing(String),
+    #[error(
+        "this device holds {0} finalized interview(s) not yet sent that would go to an end-to-end \
+         encrypted campaign unsealed; send them to the campaign they were made for first"
+    )]
+    UnsealedBeforeEncryptedCampaign(i64),
     #[error("there is no draft {0} on this device (finalized or discarded already?)")]
     UnknownDraft(String),
     #[error("submission {instance_id} has no attached file {name:?} on this device")]

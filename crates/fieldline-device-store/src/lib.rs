@@ -12,6 +12,7 @@ mod media;
 mod outbox;
 pub mod payload;
 mod profile;
+mod seal;
 mod session;
 mod sync;
 

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::audit::{self, AttachmentInfo, AuditConfig, AuditRow, NewAttachment, AUDIT_FILE};
 use crate::payload::{sha256_hex, utc_timestamp, Payload, PayloadAttachment, PAYLOAD_FORMAT};
+use fieldline_protocol::PayloadEncoding;
+
 use crate::{files, now_millis, DeviceStore, StoreError};
 
 /// The result of asking to finalize a draft.
@@ -85,8 +87,17 @@ struct Submission<'a> {
     form_version: &'a str,
     payload: &'a [u8],
     sha256: &'a str,
+    encoding: PayloadEncoding,
     attachments: &'a [NewAttachment],
     finalized_at: i64,
+}
+
+/// How the outbox's `encoding` column names an encoding.
+pub(crate) fn encoding_name(encoding: PayloadEncoding) -> &'static str {
+    match encoding {
+        PayloadEncoding::Json => "json",
+        PayloadEncoding::Age => "age",
+    }
 }
 
 impl DeviceStore {
@@ -213,6 +224,23 @@ impl DeviceStore {
                 .collect(),
         }
         .to_bytes();
+        // An end-to-end encrypted campaign: the outbox gets the sealed bytes only, the files
+        // inside them; nothing readable is written.
+        let (payload, attachments, encoding) = match crate::seal::pinned_recipients(&self.conn)? {
+            None => (payload, attachments, PayloadEncoding::Json),
+            Some(recipients) => {
+                let contents =
+                    crate::seal::contents(&self.conn, instance_id, &payload, &attachments)?;
+                let binding = fieldline_seal::Binding {
+                    instance_id: instance_id.to_owned(),
+                    form_id: form_id.clone(),
+                    form_version: form_version.clone(),
+                };
+                let sealed = fieldline_seal::seal(&recipients, &binding, &contents)
+                    .map_err(|e| StoreError::Sealing(e.to_string()))?;
+                (sealed, Vec::new(), PayloadEncoding::Age)
+            }
+        };
         let sha256 = sha256_hex(&payload);
 
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
@@ -222,6 +250,7 @@ impl DeviceStore {
             form_version: &form_version,
             payload: &payload,
             sha256: &sha256,
+            encoding,
             attachments: &attachments,
             finalized_at: now,
         });
@@ -244,6 +273,7 @@ impl DeviceStore {
             form_version,
             payload,
             sha256,
+            encoding,
             attachments,
             finalized_at: now,
         } = *submission;
@@ -255,8 +285,8 @@ impl DeviceStore {
         )?;
         tx.execute(
             "INSERT INTO outbox (instance_id, form_id, form_version, payload, sha256,
-                                 finalized_at, device_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                 finalized_at, device_seq, encoding)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 instance_id,
                 form_id,
@@ -264,7 +294,8 @@ impl DeviceStore {
                 payload,
                 sha256,
                 now,
-                device_seq
+                device_seq,
+                encoding_name(encoding)
             ],
         )?;
         for a in attachments {

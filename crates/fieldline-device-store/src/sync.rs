@@ -27,6 +27,9 @@ pub struct Enrollment {
     pub organization: Named,
     /// Milliseconds since 1970-01-01T00:00:00Z.
     pub enrolled_at: i64,
+    /// The campaign's age public keys, pinned at enrollment; empty when it is not end-to-end
+    /// encrypted.
+    pub recipients: Vec<String>,
 }
 
 // The token is a secret: a log line or a panic message must not carry it.
@@ -193,7 +196,27 @@ impl DeviceStore {
     /// outbox stay), so the next pull starts over.
     pub fn enroll_with(&self, enrolled: &Enrolled, server_url: &str) -> Result<(), StoreError> {
         let server_url = server_url.trim().trim_end_matches('/');
+        let recipients = if enrolled.recipients.is_empty() {
+            String::new()
+        } else {
+            let text = enrolled.recipients.join("\n");
+            fieldline_seal::Recipients::parse(&text)
+                .map_err(|e| StoreError::Sealing(format!("the server sent {e}")))?;
+            text
+        };
         let tx = self.conn.unchecked_transaction()?;
+        if !recipients.is_empty() {
+            // Their campaign could read them; this one must not receive them readable.
+            let unsealed: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM outbox o JOIN sync_status s USING (instance_id)
+                 WHERE o.encoding = 'json' AND s.state = 'queued'",
+                [],
+                |row| row.get(0),
+            )?;
+            if unsealed > 0 {
+                return Err(StoreError::UnsealedBeforeEncryptedCampaign(unsealed));
+            }
+        }
         let previous: Option<(String, String, String)> = tx
             .query_row(
                 "SELECT server_url, server_id, campaign_id FROM enrollment",
@@ -211,15 +234,15 @@ impl DeviceStore {
         tx.execute(
             "INSERT INTO enrollment (singleton, server_url, device_token, server_id, campaign_id,
                                      campaign_name, organization_id, organization_name,
-                                     enrolled_at)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                                     enrolled_at, recipients)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (singleton) DO UPDATE SET
                  server_url = excluded.server_url, device_token = excluded.device_token,
                  server_id = excluded.server_id, campaign_id = excluded.campaign_id,
                  campaign_name = excluded.campaign_name,
                  organization_id = excluded.organization_id,
                  organization_name = excluded.organization_name,
-                 enrolled_at = excluded.enrolled_at",
+                 enrolled_at = excluded.enrolled_at, recipients = excluded.recipients",
             params![
                 server_url,
                 enrolled.device_token,
@@ -228,7 +251,8 @@ impl DeviceStore {
                 enrolled.campaign.name,
                 enrolled.organization.id,
                 enrolled.organization.name,
-                now_millis()
+                now_millis(),
+                recipients
             ],
         )?;
         tx.execute(
@@ -247,7 +271,7 @@ impl DeviceStore {
             .conn
             .query_row(
                 "SELECT server_url, device_token, server_id, campaign_id, campaign_name,
-                        organization_id, organization_name, enrolled_at
+                        organization_id, organization_name, enrolled_at, recipients
                  FROM enrollment",
                 [],
                 |row| {
@@ -264,6 +288,11 @@ impl DeviceStore {
                             name: row.get(6)?,
                         },
                         enrolled_at: row.get(7)?,
+                        recipients: row
+                            .get::<_, String>(8)?
+                            .lines()
+                            .map(str::to_owned)
+                            .collect(),
                     })
                 },
             )
@@ -454,14 +483,15 @@ impl DeviceStore {
         drop(rows);
         let mut payload_stmt = self
             .conn
-            .prepare_cached("SELECT payload FROM outbox WHERE instance_id = ?1")?;
+            .prepare_cached("SELECT payload, encoding FROM outbox WHERE instance_id = ?1")?;
         let mut attachment_stmt = self.conn.prepare_cached(
             "SELECT name, sha256, size, media_type FROM outbox_attachment
              WHERE instance_id = ?1 ORDER BY name",
         )?;
         let mut envelopes = Vec::with_capacity(chosen.len());
         for (instance_id, device_seq, form_id, form_version, sha256) in chosen {
-            let payload: Vec<u8> = payload_stmt.query_row([&instance_id], |row| row.get(0))?;
+            let (payload, encoding): (Vec<u8>, String) =
+                payload_stmt.query_row([&instance_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
             let attachments = attachment_stmt
                 .query_map([&instance_id], |row| {
                     Ok(AttachmentRef {
@@ -478,7 +508,11 @@ impl DeviceStore {
                 form_id,
                 form_version,
                 sha256,
-                encoding: PayloadEncoding::Json,
+                encoding: if encoding == "age" {
+                    PayloadEncoding::Age
+                } else {
+                    PayloadEncoding::Json
+                },
                 payload: base64::engine::general_purpose::STANDARD.encode(payload),
                 attachments,
             });

@@ -59,6 +59,7 @@ fn enrolled(campaign: &str) -> Enrolled {
             id: "org-1".into(),
             name: "Partner NGO".into(),
         },
+        recipients: Vec::new(),
     }
 }
 
@@ -490,4 +491,120 @@ fn a_failed_results_transaction_changes_nothing() {
         ])
         .is_err());
     assert_eq!(state_of(&store, &ids[0]), (SyncState::Queued, None, 0));
+}
+
+/// An end-to-end encrypted campaign's enrollment: its public keys come with it.
+fn enrolled_sealed(campaign: &str, recipients: &[String]) -> Enrolled {
+    Enrolled {
+        recipients: recipients.to_vec(),
+        ..enrolled(campaign)
+    }
+}
+
+#[test]
+fn an_encrypted_campaigns_outbox_holds_only_ciphertext_that_its_key_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(dir.path()).unwrap();
+    let keys = fieldline_seal::new_key_pair("2026-11-25");
+    let identity = fieldline_seal::Identity::parse(&keys.identity_file).unwrap();
+    store
+        .enroll_with(
+            &enrolled_sealed("c1", std::slice::from_ref(&keys.recipient)),
+            "http://a",
+        )
+        .unwrap();
+    assert_eq!(
+        store.enrollment().unwrap().unwrap().recipients,
+        std::slice::from_ref(&keys.recipient)
+    );
+    store
+        .import_form("survey.xlsx", &survey("survey", "1", "Survey"))
+        .unwrap();
+    let id = store.start_draft("survey", "1", NEPAL).unwrap();
+    store
+        .record_answer(&id, "name", "Sunita Devi of ward 7")
+        .unwrap();
+    let photo = store
+        .attach_file(&id, "photo", "face.jpg", b"the respondent's face")
+        .unwrap();
+    let FinalizeOutcome::Finalized { sha256, .. } = store.finalize(&id, None).unwrap() else {
+        panic!("not finalized")
+    };
+
+    // Stored sealed: nothing readable in the outbox, no file rows beside it.
+    let conn = rusqlite::Connection::open(dir.path().join("fieldline-device.sqlite3")).unwrap();
+    let (payload, encoding): (Vec<u8>, String) = conn
+        .query_row(
+            "SELECT payload, encoding FROM outbox WHERE instance_id = ?1",
+            [&id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(encoding, "age");
+    assert_eq!(sha256_hex(&payload), sha256);
+    assert!(!payload.windows(6).any(|w| w == b"Sunita"));
+    let files: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox_attachment", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(files, 0);
+
+    // Sent as such, and the campaign's key opens it to the answers and the photo.
+    let envelopes = store.pending_envelopes(usize::MAX).unwrap();
+    assert_eq!(envelopes.len(), 1);
+    let envelope = &envelopes[0];
+    assert_eq!(envelope.encoding, fieldline_protocol::PayloadEncoding::Age);
+    assert!(envelope.attachments.is_empty());
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(&envelope.payload)
+        .unwrap();
+    let binding = fieldline_seal::Binding {
+        instance_id: id.clone(),
+        form_id: "survey".into(),
+        form_version: "1".into(),
+    };
+    let opened = fieldline_seal::open(&identity, &binding, &sealed).unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(&opened.payload).unwrap();
+    let values = payload["values"].as_array().unwrap();
+    assert!(values.contains(&serde_json::json!(["/data/name", "Sunita Devi of ward 7"])));
+    assert_eq!(payload["attachments"][0]["name"], photo.name.as_str());
+    assert_eq!(opened.files.len(), 1);
+    assert_eq!(opened.files[0].name, photo.name);
+    assert_eq!(opened.files[0].bytes, b"the respondent's face");
+}
+
+#[test]
+fn unsent_readable_interviews_never_go_to_an_encrypted_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(dir.path()).unwrap();
+    store
+        .import_form("survey.xlsx", &survey("survey", "1", "Survey"))
+        .unwrap();
+    // Interviews made before the device joined any campaign: stored readable.
+    let made = finalize(&mut store, "survey", 2);
+    let keys = fieldline_seal::new_key_pair("2026-11-25");
+    let sealed = enrolled_sealed("c1", std::slice::from_ref(&keys.recipient));
+    let err = store.enroll_with(&sealed, "http://a").unwrap_err();
+    assert!(
+        matches!(err, StoreError::UnsealedBeforeEncryptedCampaign(2)),
+        "{err}"
+    );
+    assert!(store.enrollment().unwrap().is_none(), "nothing was kept");
+
+    // Once they reached the campaign they were made for, the device may join the encrypted one.
+    store.enroll_with(&enrolled("c0"), "http://a").unwrap();
+    store
+        .record_results(&[
+            result(&made[0], Outcome::Accepted, None),
+            result(&made[1], Outcome::Duplicate, None),
+        ])
+        .unwrap();
+    store.enroll_with(&sealed, "http://a").unwrap();
+
+    // A key the server garbled is refused, and the earlier enrollment stays.
+    let garbled = enrolled_sealed("c2", &["age1notakey".to_owned()]);
+    let err = store.enroll_with(&garbled, "http://a").unwrap_err();
+    assert!(err.to_string().contains("the server sent"), "{err}");
+    assert_eq!(store.enrollment().unwrap().unwrap().campaign.id, "c1");
 }

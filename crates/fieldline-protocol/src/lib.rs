@@ -72,6 +72,10 @@ pub struct Enrolled {
     pub server_id: String,
     pub campaign: Named,
     pub organization: Named,
+    /// The campaign's age public keys (`age1...`) when it is end-to-end encrypted: the device
+    /// seals every submission to them. Empty for a campaign the server may read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
 }
 
 /// Something with an id and a name people read.

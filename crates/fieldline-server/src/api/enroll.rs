@@ -51,6 +51,7 @@ pub async fn enroll(
         .campaign(&device.campaign_id)
         .await?
         .ok_or_else(ApiError::no_campaign)?;
+    let recipients = storage.campaign_recipients(&campaign.id).await?;
     let organization = storage
         .organization(&device.organization_id)
         .await?
@@ -68,6 +69,7 @@ pub async fn enroll(
                 id: organization.id,
                 name: organization.name,
             },
+            recipients,
         }),
     ))
 }

@@ -38,6 +38,19 @@ pub async fn report(
     let campaign = state.storage.campaign(&id).await?;
     let reach = Access::of(&user).read(campaign.as_ref())?;
     let campaign = campaign.ok_or_else(ApiError::no_campaign)?;
+    if !state.storage.campaign_recipients(&id).await?.is_empty() {
+        // Computing from what is readable would be an empty report that looks like no
+        // fieldwork: say why there is none instead.
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "the campaign {:?} is end-to-end encrypted: the server cannot read its answers; \
+                 compute the report with the campaign's key: fieldline analyze --campaign {:?} \
+                 --identity fieldline-identity.txt",
+                campaign.name, campaign.name
+            ),
+        ));
+    }
     let mut by = Vec::new();
     let (mut cluster, mut weight, mut format) = (None, None, "json".to_string());
     for (key, value) in query {

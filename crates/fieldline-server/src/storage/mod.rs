@@ -442,6 +442,17 @@ pub trait Storage: Send + Sync + 'static {
         form_version: &str,
     ) -> Result<Option<(Round, String)>, StorageError>;
 
+    /// Makes the campaign end-to-end encrypted to these age public keys (checked by the
+    /// caller), in this order. Only once, and only before any round is published: devices pin
+    /// the keys when they enroll. `NotFound` for an unknown campaign, `Conflict` otherwise.
+    async fn add_campaign_recipients(
+        &self,
+        campaign_id: &str,
+        recipients: &[String],
+    ) -> Result<(), StorageError>;
+    /// The campaign's age public keys in order; empty when the server may read its submissions.
+    async fn campaign_recipients(&self, campaign_id: &str) -> Result<Vec<String>, StorageError>;
+
     /// Sets (or replaces) a round's sampling plan. `NotFound` for an unknown round.
     async fn set_sampling_plan(&self, plan: SamplingPlan) -> Result<(), StorageError>;
     /// The sampling plans of the campaign's rounds, in the rounds' publication order.

@@ -1055,6 +1055,71 @@ impl Storage for PostgresStorage {
         .await
     }
 
+    async fn add_campaign_recipients(
+        &self,
+        campaign_id: &str,
+        recipients: &[String],
+    ) -> Result<(), StorageError> {
+        retry(move || async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            // Serialises with round publication, so no round slips in between the check and
+            // the keys.
+            tx.batch_execute("LOCK TABLE round IN SHARE ROW EXCLUSIVE MODE")
+                .await?;
+            let known = tx
+                .query_opt("SELECT 1 FROM campaign WHERE id = $1", &[&campaign_id])
+                .await?;
+            if known.is_none() {
+                return Err(Fail::Storage(StorageError::NotFound(format!(
+                    "there is no campaign with id {campaign_id}"
+                ))));
+            }
+            let row = tx
+                .query_one(
+                    "SELECT (SELECT COUNT(*) FROM campaign_recipient WHERE campaign_id = $1),
+                            (SELECT COUNT(*) FROM round WHERE campaign_id = $1)",
+                    &[&campaign_id],
+                )
+                .await?;
+            let (keys, rounds): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            if keys > 0 || rounds > 0 {
+                return Err(Fail::Storage(StorageError::Conflict(
+                    "a campaign's encryption keys are set when it is created, before any round: \
+                     devices pin them when they enroll; create a new campaign to use other keys"
+                        .into(),
+                )));
+            }
+            for (position, recipient) in recipients.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO campaign_recipient (campaign_id, position, recipient)
+                     VALUES ($1, $2, $3)",
+                    &[&campaign_id, &(position as i32), recipient],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn campaign_recipients(&self, campaign_id: &str) -> Result<Vec<String>, StorageError> {
+        retry(move || async move {
+            let found = self
+                .client()
+                .await?
+                .query(
+                    "SELECT recipient FROM campaign_recipient WHERE campaign_id = $1
+                     ORDER BY position",
+                    &[&campaign_id],
+                )
+                .await?;
+            found.iter().map(|row| Ok(row.try_get(0)?)).collect()
+        })
+        .await
+    }
+
     async fn set_sampling_plan(&self, plan: SamplingPlan) -> Result<(), StorageError> {
         let (cluster_fields, planned) = plan.columns();
         // The column is a PostgreSQL INTEGER (int4); the admin command keeps targets far below.

@@ -750,6 +750,54 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn add_campaign_recipients(
+        &self,
+        campaign_id: &str,
+        recipients: &[String],
+    ) -> Result<(), StorageError> {
+        let (campaign_id, recipients) = (campaign_id.to_owned(), recipients.to_vec());
+        self.write(move |conn| {
+            campaign_owner(conn, &campaign_id)?;
+            let (keys, rounds): (i64, i64) = conn.query_row(
+                "SELECT (SELECT COUNT(*) FROM campaign_recipient WHERE campaign_id = ?1),
+                        (SELECT COUNT(*) FROM round WHERE campaign_id = ?1)",
+                [&campaign_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            if keys > 0 || rounds > 0 {
+                return Err(StorageError::Conflict(
+                    "a campaign's encryption keys are set when it is created, before any round: \
+                     devices pin them when they enroll; create a new campaign to use other keys"
+                        .into(),
+                ));
+            }
+            let added_at = now(conn)?;
+            for (position, recipient) in recipients.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO campaign_recipient (campaign_id, position, recipient, added_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![campaign_id, position as i64, recipient, added_at],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn campaign_recipients(&self, campaign_id: &str) -> Result<Vec<String>, StorageError> {
+        let campaign_id = campaign_id.to_owned();
+        self.with(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT recipient FROM campaign_recipient WHERE campaign_id = ?1
+                     ORDER BY position",
+                )?
+                .query_map([campaign_id], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     async fn set_sampling_plan(&self, plan: SamplingPlan) -> Result<(), StorageError> {
         self.write(move |conn| {
             let known: Option<i64> = conn

@@ -209,6 +209,34 @@ pub async fn story(storage: Arc<dyn Storage>) {
         .create_campaign(&outsider.id, "Other campaign")
         .await
         .unwrap();
+
+    // End-to-end encryption keys: none for a readable campaign; set once, in order, for a new
+    // one; never a second time, never after a round is published.
+    assert!(storage
+        .campaign_recipients(&campaign.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let sealed = storage
+        .create_campaign(&outsider.id, "Sealed campaign")
+        .await
+        .unwrap();
+    let keys = vec!["age1first".to_owned(), "age1escrow".to_owned()];
+    storage
+        .add_campaign_recipients(&sealed.id, &keys)
+        .await
+        .unwrap();
+    assert_eq!(storage.campaign_recipients(&sealed.id).await.unwrap(), keys);
+    conflict(
+        storage
+            .add_campaign_recipients(&sealed.id, &["age1other".to_owned()])
+            .await,
+    );
+    not_found(
+        storage
+            .add_campaign_recipients("no-such-campaign", &keys)
+            .await,
+    );
     storage
         .add_partner(&campaign.id, &partner_a.id)
         .await
@@ -232,7 +260,7 @@ pub async fn story(storage: Arc<dyn Storage>) {
     assert_eq!(storage.campaign("no-such-campaign").await.unwrap(), None);
     assert_eq!(
         storage.campaigns().await.unwrap(),
-        vec![campaign.clone(), other.clone()]
+        vec![campaign.clone(), other.clone(), sealed.clone()]
     );
 
     // Rounds: names unique in a campaign, form versions unique on the server, seq increasing
@@ -253,6 +281,12 @@ pub async fn story(storage: Arc<dyn Storage>) {
         .create_round(new_round(&campaign.id, "midline-1", "kap", "3", 3000))
         .await
         .unwrap();
+    let refused = conflict(
+        storage
+            .add_campaign_recipients(&campaign.id, &["age1late".to_owned()])
+            .await,
+    );
+    assert!(refused.contains("before any round"), "{refused}");
     assert!(baseline.seq < foreign_round.seq);
     assert!(foreign_round.seq < endline.seq);
     assert!(endline.seq < midline.seq);
