@@ -23,6 +23,8 @@ pub struct Layout {
     /// How many columns hold the form's fields; the table's own columns follow.
     fields: usize,
     table: Table,
+    /// Columns of sensitive fields left out by [`Layout::without_sensitive`], by name.
+    omitted: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +88,47 @@ impl Layout {
     /// The names of the form's repeats, in document order (what [`Layout::for_repeat`] takes).
     pub fn repeat_names(form: &Form) -> Vec<String> {
         repeats_of(form).map(|r| r.name.clone()).collect()
+    }
+
+    /// The same table without the columns of sensitive fields (those the form marks in its
+    /// `sensitive` column, or that sit in a group or repeat marked so; see
+    /// [`Form::is_sensitive`]): their values are then never written, whatever the payloads
+    /// hold. The other columns keep their names and order.
+    pub fn without_sensitive(mut self, form: &Form) -> Self {
+        let mut sensitive = vec![false; self.fields];
+        for node in form.nodes.iter().filter(|n| form.is_sensitive(n)) {
+            if let Some(&column) = self.by_path.get(&node.path) {
+                sensitive[column] = true;
+            }
+        }
+        let mut new_index = Vec::with_capacity(self.columns.len());
+        let mut kept = Vec::with_capacity(self.columns.len());
+        let mut left_out = 0;
+        for (index, column) in std::mem::take(&mut self.columns).into_iter().enumerate() {
+            if sensitive.get(index).copied().unwrap_or(false) {
+                new_index.push(None);
+                left_out += 1;
+                self.omitted.push(column.name);
+            } else {
+                new_index.push(Some(kept.len()));
+                kept.push(column);
+            }
+        }
+        self.by_path.retain(|_, column| match new_index[*column] {
+            Some(new) => {
+                *column = new;
+                true
+            }
+            None => false,
+        });
+        self.fields -= left_out;
+        self.columns = kept;
+        self
+    }
+
+    /// The names of the columns [`Layout::without_sensitive`] left out, in form order.
+    pub fn omitted(&self) -> &[String] {
+        &self.omitted
     }
 
     /// The column names, as the header row.
@@ -201,6 +244,7 @@ impl Layout {
             columns,
             by_path,
             table: Table::Submissions,
+            omitted: Vec::new(),
         }
     }
 

@@ -334,3 +334,84 @@ fn a_nested_repeats_parent_key_is_the_enclosing_instances_key() {
         ]
     );
 }
+
+/// The KAP form with `ward` and the `views` group marked sensitive, as a `sensitive` column
+/// would mark them.
+fn kap_with_sensitive_fields() -> Form {
+    let mut form = kap();
+    for node in form.nodes.iter_mut() {
+        if node.name == "ward" || node.name == "views" || node.name == "m_relation" {
+            node.sensitive = true;
+        }
+    }
+    form
+}
+
+#[test]
+fn sensitive_fields_and_the_fields_of_sensitive_groups_can_be_left_out() {
+    let form = kap_with_sensitive_fields();
+    let layout = Layout::new(&form).without_sensitive(&form);
+    assert_eq!(layout.omitted(), ["ward", "view_debt", "view_report"]);
+    let expected: Vec<&str> = HEADER
+        .into_iter()
+        .filter(|h| !layout.omitted().iter().any(|o| o == h))
+        .collect();
+    assert_eq!(layout.header(), expected);
+
+    // The values of the omitted fields are nowhere in the rows, the others are in place.
+    let values = values(&[
+        ("/data/province", "koshi"),
+        ("/data/ward", "7"),
+        ("/data/views/view_debt", "2"),
+    ]);
+    let row = layout.row(&values, "uuid:1", "fieldline:a", "2026-11-25T10:00:00.000Z");
+    assert_eq!(row.len(), expected.len());
+    assert!(!row.iter().any(|v| v == "7" || v == "2"), "{row:?}");
+    let at = |name: &str| expected.iter().position(|h| *h == name).unwrap();
+    assert_eq!(row[at("province")], "koshi");
+    assert_eq!(row[at("instance_id")], "uuid:1");
+    assert_eq!(row[at("received_at")], "2026-11-25T10:00:00.000Z");
+
+    // Without anything marked, nothing is left out.
+    let plain = kap();
+    let all = Layout::new(&plain).without_sensitive(&plain);
+    assert!(all.omitted().is_empty());
+    assert_eq!(all.header(), HEADER);
+}
+
+#[test]
+fn a_repeats_table_leaves_out_its_sensitive_fields_and_keeps_its_keys() {
+    let form = kap_with_sensitive_fields();
+    let layout = Layout::for_repeat(&form, "migrants")
+        .unwrap()
+        .without_sensitive(&form);
+    assert_eq!(layout.omitted(), ["m_relation"]);
+    let header = layout.header();
+    assert!(!header.contains(&"m_relation"));
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows = layout.rows(&with_migrants(&["brother", "sister"]), "uuid:3", "d", "t");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][at("m_contract")], "no");
+    assert_eq!(rows[1][at("KEY")], "uuid:3/migrants[2]");
+    assert!(!rows.concat().iter().any(|v| v == "sister"));
+}
+
+#[test]
+fn an_export_without_sensitive_fields_writes_none_of_their_values() {
+    let form = kap_with_sensitive_fields();
+    let layout = Layout::new(&form).without_sensitive(&form);
+    let mut buf = Vec::new();
+    let mut writer: Box<dyn RowWriter> = Box::new(CsvWriter::new(&mut buf, &layout).unwrap());
+    let values = values(&[
+        ("/data/ward", "ward-secret-17"),
+        ("/data/province", "koshi"),
+    ]);
+    writer
+        .write_row(&layout.row(&values, "uuid:1", "d", "t"))
+        .unwrap();
+    writer.finish().unwrap();
+    let csv = String::from_utf8(buf).unwrap();
+    assert!(csv.contains("koshi"), "{csv}");
+    assert!(!csv.contains("ward-secret-17"), "{csv}");
+    assert!(!csv.lines().next().unwrap().split(',').any(|h| h == "ward"));
+}

@@ -27,6 +27,7 @@ fn is_interpreted(tokens: &[String]) -> bool {
             | ["choice_filter"]
             | ["trigger"]
             | ["disabled"]
+            | ["sensitive"]
             | [
                 "bind",
                 "relevant" | "required" | "readonly" | "constraint" | "calculate"
@@ -112,11 +113,35 @@ pub fn fill(node: &mut Node, table: &Table, row: &Row, lang: &str, problems: &mu
             ),
         }
     }
+    if let Some((raw, h)) = table.get(row, &["sensitive"]) {
+        match sensitive_flag(raw) {
+            Some(sensitive) => node.sensitive = sensitive,
+            None => problems.at(
+                sheet,
+                row.number,
+                Some(h.column()),
+                format!("'{raw}' in the sensitive column is neither yes nor no"),
+                "write yes (or true, 1) for an answer that names, reaches or locates the \
+                 respondent, such as a name, a phone number or a GPS point; no or nothing \
+                 otherwise",
+            ),
+        }
+    }
     for (h, v) in &row.cells {
         let header = &table.headers[*h];
         if !is_interpreted(&header.tokens) {
             node.attributes.insert(header.original.clone(), v.clone());
         }
+    }
+}
+
+/// A `sensitive` cell: XLSForm's yes/no spellings, and 1/0 as a spreadsheet writes a boolean.
+#[cfg(feature = "xlsform")]
+fn sensitive_flag(value: &str) -> Option<bool> {
+    match value.trim() {
+        "1" => Some(true),
+        "0" => Some(false),
+        other => crate::settings::yes_no(other),
     }
 }
 

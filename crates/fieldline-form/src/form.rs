@@ -73,6 +73,19 @@ impl Form {
         self.nodes.iter().find(|n| n.path == path)
     }
 
+    /// Whether `node`'s answers are sensitive: it is marked so in the `sensitive` column, or
+    /// a group or repeat it sits in is (marking a "contact details" group marks what it holds).
+    pub fn is_sensitive(&self, node: &Node) -> bool {
+        let mut current = Some(node);
+        while let Some(n) = current {
+            if n.sensitive {
+                return true;
+            }
+            current = n.parent.map(|p| &self.nodes[p]);
+        }
+        false
+    }
+
     pub fn choice_list(&self, name: &str) -> Option<&ChoiceList> {
         self.choice_lists.iter().find(|l| l.name == name)
     }

@@ -137,6 +137,12 @@ pub struct Node {
     /// survey columns pyxform does not interpret, by header.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub attributes: BTreeMap<String, String>,
+    /// Fieldline's `sensitive` column: the answer names, reaches or locates the respondent
+    /// (a name, a phone number, a GPS point), so exports leave it out unless asked (see
+    /// [`Form::is_sensitive`], which also counts a sensitive group's contents). Stored
+    /// definitions from before the column load as not sensitive.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub sensitive: bool,
 }
 
 impl Node {
@@ -164,6 +170,7 @@ impl Node {
             repeat_count: None,
             trigger: Vec::new(),
             attributes: BTreeMap::new(),
+            sensitive: false,
         }
     }
 
