@@ -259,6 +259,20 @@ async fn execute(
                 storage
                     .add_campaign_recipients(&campaign.id, &recipients)
                     .await?;
+                storage
+                    .record_audit(NewAuditEvent {
+                        action: AuditAction::KeyUpload,
+                        actor: COMMAND_LINE_ACTOR.into(),
+                        campaign_id: Some(campaign.id.clone()),
+                        subject: format!(
+                            "{} encryption key(s) for {}: {}",
+                            recipients.len(),
+                            campaign.name,
+                            recipients.join(", ")
+                        ),
+                        client: None,
+                    })
+                    .await?;
             }
             println!("{}", campaign.id);
         }

@@ -114,4 +114,11 @@ fn a_campaign_is_encrypted_to_public_keys_only() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // The upload is in the audit log, with the public keys it stored.
+    let audit = text(&admin(&["audit"]).stdout);
+    let recipient = std::fs::read_to_string(escrow.join("fieldline-recipient.txt")).unwrap();
+    assert!(
+        audit.contains("2 encryption key(s) for Sealed") && audit.contains(recipient.trim()),
+        "{audit}"
+    );
 }
