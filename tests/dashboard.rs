@@ -1,13 +1,15 @@
 //! The dashboard (Yew, wasm) served by the real `fieldline serve`, in real headless Chromium, on
 //! the demo campaign with baseline and endline interviews filled and synced by headless devices:
-//! a manager signs in, reads the fieldwork progress against the sampling plan, opens the
-//! baseline-versus-endline report, breaks it down by gender and downloads it.
+//! a manager signs in (the session in an HttpOnly, SameSite=Strict cookie no script can read),
+//! reads the fieldwork progress against the sampling plan, opens the baseline-versus-endline
+//! report, breaks it down by gender and downloads it, revokes a tablet in the devices view (whose
+//! next sync is refused at once) and signs out.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use fieldline_demo::{Demo, Plan, MANAGER_EMAIL, MANAGER_PASSWORD};
+use fieldline_demo::{DeviceWork, Plan, MANAGER_EMAIL, MANAGER_PASSWORD};
 use fieldline_e2e::steps::click;
 use fieldline_e2e::{
     binary, chromium_session, downloads_of, save_screenshot, wait_text, within, ChromeDriver,
@@ -22,12 +24,12 @@ const FIELDWORK: Plan = Plan {
     seed: 2026,
 };
 
-/// The demo campaign on a running server with its fieldwork synced.
+/// The demo campaign on a running server with its fieldwork synced: the devices that synced it.
 fn demo_campaign(
     fieldline: &Path,
     server: &FieldlineServer,
     data_dir: &Path,
-) -> anyhow::Result<Demo> {
+) -> anyhow::Result<Vec<DeviceWork>> {
     let work_dir = data_dir.join("demo");
     std::fs::create_dir_all(&work_dir)?;
     let db_url = fieldline_demo::sqlite_url(&FieldlineServer::database_path(data_dir));
@@ -45,7 +47,25 @@ fn demo_campaign(
         generated.baseline,
         generated.endline
     );
-    Ok(demo)
+    Ok(generated.devices)
+}
+
+/// `fieldline device --home HOME sync`: whether it succeeded, and what it said.
+fn device_sync(fieldline: &Path, home: &Path) -> anyhow::Result<(bool, String)> {
+    let out = std::process::Command::new(fieldline)
+        .args(["device", "--home"])
+        .arg(home)
+        .arg("sync")
+        .env("FIELDLINE_LOG", "warn")
+        .output()?;
+    Ok((
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
 }
 
 async fn type_into(client: &Client, css: &str, text: &str) -> anyhow::Result<()> {
@@ -109,7 +129,7 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
     let data_dir = tempfile::tempdir()?;
     let profile_dir = tempfile::tempdir()?;
     let server = FieldlineServer::start(&fieldline, data_dir.path())?;
-    demo_campaign(&fieldline, &server, data_dir.path())?;
+    let devices = demo_campaign(&fieldline, &server, data_dir.path())?;
     let driver = ChromeDriver::start()?;
     let client = within(
         "starting Chromium",
@@ -139,11 +159,30 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
             fieldline_demo::CAMPAIGN_NAME,
         )
         .await?;
-        // The token is kept for this tab only.
-        let token = client
-            .execute("return sessionStorage.getItem('fieldline-token')", vec![])
+        // The session is a cookie no script can read, sent back to this site only; nothing of
+        // it is kept where the page's JavaScript could find it.
+        let readable = client
+            .execute(
+                "return [document.cookie, sessionStorage.length, localStorage.length]",
+                vec![],
+            )
             .await?;
-        anyhow::ensure!(token.as_str().is_some_and(|t| !t.is_empty()));
+        anyhow::ensure!(
+            readable == serde_json::json!(["", 0, 0]),
+            "the page can read (document.cookie, sessionStorage, localStorage): {readable}"
+        );
+        let cookies = client.get_all_cookies().await?;
+        let session = cookies
+            .iter()
+            .find(|c| c.name() == "fieldline-session")
+            .ok_or_else(|| anyhow::anyhow!("no session cookie among {cookies:?}"))?;
+        anyhow::ensure!(
+            session.http_only() == Some(true)
+                && session.same_site().is_some_and(|s| s.is_strict())
+                && session.path() == Some("/")
+                && !session.value().is_empty(),
+            "the session cookie is {session:?}"
+        );
 
         // Fieldwork progress: every synced interview, and each village against its target.
         click(&client, "#campaigns .campaign").await?;
@@ -270,6 +309,61 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
                 .all(|line| line.contains("/migrants[")),
             "a migrants row lacks its key:\n{table}"
         );
+
+        // A lost tablet, revoked in one click (after a confirmation): its next sync is refused.
+        let lost = devices
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("the demo synced from no device"))?;
+        let (synced, said) = device_sync(&fieldline, &lost.home)?;
+        anyhow::ensure!(
+            synced,
+            "{} could not sync before it was revoked: {said}",
+            lost.label
+        );
+        click(&client, "#tab-devices").await?;
+        let row = format!("#devices tr.device[data-label='{}']", lost.label);
+        wait_text(&client, &format!("{row} .status"), "active").await?;
+        let listed = texts(&client, "#devices tr.device").await?;
+        anyhow::ensure!(
+            listed.len() == devices.len(),
+            "the devices view lists {listed:?}, the demo synced from {} devices",
+            devices.len()
+        );
+        click(&client, &format!("{row} button.revoke")).await?;
+        let question = texts(&client, "#confirm-revoke p").await?;
+        anyhow::ensure!(
+            question.len() == 1 && question[0].starts_with(&format!("Revoke {}?", lost.label)),
+            "the confirmation reads {question:?}"
+        );
+        save_screenshot(&client, "dashboard-devices.png").await?;
+        click(&client, "#confirm-revoke-yes").await?;
+        wait_text(&client, &format!("{row} .status"), "revoked").await?;
+        anyhow::ensure!(
+            client
+                .find_all(Locator::Css(&format!("{row} button.revoke")))
+                .await?
+                .is_empty(),
+            "a revoked device still offers to be revoked"
+        );
+        let (synced, said) = device_sync(&fieldline, &lost.home)?;
+        anyhow::ensure!(
+            !synced && said.contains("revoked"),
+            "{}'s sync after its revocation: {said}",
+            lost.label
+        );
+        let other = &devices[1];
+        let (synced, said) = device_sync(&fieldline, &other.home)?;
+        anyhow::ensure!(
+            synced,
+            "{} was refused with the lost tablet: {said}",
+            other.label
+        );
+
+        // Signing out ends the session on the server: a reload asks to sign in again.
+        click(&client, "#sign-out").await?;
+        wait_text(&client, "#sign-in h2", "Sign in").await?;
+        client.refresh().await?;
+        wait_text(&client, "#sign-in h2", "Sign in").await?;
         anyhow::Ok(())
     })
     .await;

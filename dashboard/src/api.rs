@@ -1,4 +1,6 @@
-//! The server's API as the dashboard calls it: `fetch` with the session's bearer token.
+//! The server's API as the dashboard calls it: `fetch` on the same origin, the session riding
+//! in an `HttpOnly` cookie that no script here (or injected here) can read. Changes carry the
+//! session's CSRF token in `X-CSRF-Token`; the page keeps it in memory only.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -6,8 +8,32 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
-/// Where the session token is kept: for this tab only, gone when it closes.
-pub const TOKEN_KEY: &str = "fieldline-token";
+/// The signed-in person, as `POST`/`GET /api/v1/session` describe them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Session {
+    pub email: String,
+    pub role: String,
+    pub organization: Organization,
+    /// Sent as `X-CSRF-Token` with every change.
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
+/// A device as `GET /api/v1/campaigns/{c}/devices` lists it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Device {
+    pub id: String,
+    pub device_id: String,
+    pub label: String,
+    pub organization: String,
+    pub enrolled_at: String,
+    pub revoked: bool,
+}
 
 /// A campaign as `GET /api/v1/campaigns` lists it (the fields the dashboard shows).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -47,32 +73,18 @@ fn js_text(e: JsValue) -> String {
         .unwrap_or_else(|| "the request failed".into())
 }
 
-pub fn session_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.session_storage().ok()?
-}
-
-pub fn saved_token() -> Option<String> {
-    session_storage()?.get_item(TOKEN_KEY).ok()?
-}
-
-pub fn save_token(token: Option<&str>) {
-    if let Some(storage) = session_storage() {
-        let _ = match token {
-            Some(t) => storage.set_item(TOKEN_KEY, t),
-            None => storage.remove_item(TOKEN_KEY),
-        };
-    }
-}
-
-/// Sends a request; a status other than 2xx is a [`Failure`] with the server's message.
+/// Sends a request with the session cookie (`csrf_token` for a change); a status other than 2xx
+/// is a [`Failure`] with the server's message.
 pub async fn send(
     method: &str,
     path: &str,
-    token: Option<&str>,
+    csrf_token: Option<&str>,
     body: Option<String>,
 ) -> Result<Response, Failure> {
     let init = RequestInit::new();
     init.set_method(method);
+    // The cookie goes to this origin only, never to another.
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
     if let Some(body) = &body {
         init.set_body(&JsValue::from_str(body));
     }
@@ -82,8 +94,8 @@ pub async fn send(
     if body.is_some() {
         let _ = headers.set("Content-Type", "application/json");
     }
-    if let Some(token) = token {
-        let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    if let Some(token) = csrf_token {
+        let _ = headers.set("X-CSRF-Token", token);
     }
     let window = web_sys::window().ok_or_else(|| failure("no window"))?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
@@ -110,8 +122,12 @@ pub async fn send(
 }
 
 /// A GET answered with JSON.
-pub async fn get_json<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, Failure> {
-    let response = send("GET", path, Some(token), None).await?;
+pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
+    json_of(send("GET", path, None, None).await?).await
+}
+
+/// The JSON body of an answer.
+pub async fn json_of<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
     let text = JsFuture::from(response.text().map_err(|e| failure(js_text(e)))?)
         .await
         .map_err(|e| failure(js_text(e)))?
@@ -122,8 +138,8 @@ pub async fn get_json<T: DeserializeOwned>(path: &str, token: &str) -> Result<T,
 }
 
 /// A GET whose answer is saved as a file named `file_name` (the browser's download).
-pub async fn download(path: &str, token: &str, file_name: &str) -> Result<(), Failure> {
-    let response = send("GET", path, Some(token), None).await?;
+pub async fn download(path: &str, file_name: &str) -> Result<(), Failure> {
+    let response = send("GET", path, None, None).await?;
     let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(|e| failure(js_text(e)))?)
         .await
         .map_err(|e| failure(js_text(e)))?

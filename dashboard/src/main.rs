@@ -1,19 +1,20 @@
 //! The campaign server's dashboard: sign in, the campaigns within reach, a campaign's fieldwork
-//! progress and its baseline-versus-endline report with downloads. Yew, compiled to wasm and
-//! served by `fieldline serve` at `/`; everything it shows comes from `/api/v1` with the
-//! person's session token, kept in `sessionStorage` for this tab only.
+//! progress, its baseline-versus-endline report with downloads, and its devices (revoked in one
+//! click). Yew, compiled to wasm and served by `fieldline serve` at `/`; everything it shows
+//! comes from `/api/v1`. The session lives in an `HttpOnly` cookie the page cannot read; the page
+//! holds only the CSRF token its changes send, in memory.
 
 mod api;
 mod charts;
 
 use fieldline_protocol::dashboard::{Progress, ReportView, RoundSampling};
-use fieldline_protocol::{LoggedIn, LoginRequest};
+use fieldline_protocol::LoginRequest;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use api::{Campaign, Failure};
+use api::{Campaign, Failure, Session};
 
 #[derive(Clone, PartialEq)]
 enum Page {
@@ -21,44 +22,67 @@ enum Page {
     Campaign(Campaign),
 }
 
+/// Whether someone is signed in: unknown until the server answers.
+#[derive(Clone, PartialEq)]
+enum SignedIn {
+    Checking,
+    No,
+    Yes(Session),
+}
+
 #[function_component(App)]
 fn app() -> Html {
-    let token = use_state(api::saved_token);
+    let signed_in = use_state(|| SignedIn::Checking);
     let page = use_state(|| Page::Campaigns);
+    // A reload keeps the cookie: ask the server who is signed in.
+    {
+        let signed_in = signed_in.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                signed_in.set(match api::get_json::<Session>("/api/v1/session").await {
+                    Ok(session) => SignedIn::Yes(session),
+                    Err(_) => SignedIn::No,
+                });
+            });
+        });
+    }
     let on_signed_in = {
-        let token = token.clone();
-        Callback::from(move |t: String| {
-            api::save_token(Some(&t));
-            token.set(Some(t));
-        })
+        let signed_in = signed_in.clone();
+        Callback::from(move |session: Session| signed_in.set(SignedIn::Yes(session)))
     };
     let sign_out = {
-        let token = token.clone();
+        let signed_in = signed_in.clone();
         let page = page.clone();
         Callback::from(move |_| {
-            api::save_token(None);
-            token.set(None);
-            page.set(Page::Campaigns);
+            let csrf = match &*signed_in {
+                SignedIn::Yes(session) => session.csrf_token.clone(),
+                _ => String::new(),
+            };
+            let (signed_in, page) = (signed_in.clone(), page.clone());
+            spawn_local(async move {
+                // Ends the session on the server; the page forgets it whatever the answer.
+                let _ = api::send("DELETE", "/api/v1/session", Some(&csrf), None).await;
+                signed_in.set(SignedIn::No);
+                page.set(Page::Campaigns);
+            });
         })
     };
     // A session that expired or was refused: back to signing in.
     let on_refused = {
-        let token = token.clone();
-        Callback::from(move |_: ()| {
-            api::save_token(None);
-            token.set(None);
-        })
+        let signed_in = signed_in.clone();
+        Callback::from(move |_: ()| signed_in.set(SignedIn::No))
     };
-    let body = match (&*token, &*page) {
-        (None, _) => html! { <SignIn on_signed_in={on_signed_in} /> },
-        (Some(t), Page::Campaigns) => {
+    let body = match (&*signed_in, &*page) {
+        (SignedIn::Checking, _) => html! { <p class="muted loading">{ "Loading…" }</p> },
+        (SignedIn::No, _) => html! { <SignIn on_signed_in={on_signed_in} /> },
+        (SignedIn::Yes(_), Page::Campaigns) => {
             let page = page.clone();
-            html! { <Campaigns token={t.clone()} on_refused={on_refused}
+            html! { <Campaigns on_refused={on_refused}
             on_open={Callback::from(move |c| page.set(Page::Campaign(c)))} /> }
         }
-        (Some(t), Page::Campaign(c)) => {
+        (SignedIn::Yes(session), Page::Campaign(c)) => {
             let page = page.clone();
-            html! { <CampaignPage token={t.clone()} campaign={c.clone()} on_refused={on_refused}
+            html! { <CampaignPage session={session.clone()} campaign={c.clone()} on_refused={on_refused}
             on_back={Callback::from(move |_| page.set(Page::Campaigns))} /> }
         }
     };
@@ -67,7 +91,8 @@ fn app() -> Html {
             <header>
                 <h1>{ "Fieldline dashboard" }</h1>
                 <span class="tagline">{ "Field surveys for anti-trafficking campaigns" }</span>
-                if token.is_some() {
+                if let SignedIn::Yes(session) = &*signed_in {
+                    <span class="who" id="signed-in-as">{ format!("{} ({})", session.email, session.role) }</span>
                     <button id="sign-out" onclick={sign_out}>{ "Sign out" }</button>
                 }
             </header>
@@ -78,7 +103,7 @@ fn app() -> Html {
 
 #[derive(Properties, PartialEq)]
 struct SignInProps {
-    on_signed_in: Callback<String>,
+    on_signed_in: Callback<Session>,
 }
 
 #[function_component(SignIn)]
@@ -106,23 +131,15 @@ fn sign_in(props: &SignInProps) -> Html {
             busy.set(true);
             spawn_local(async move {
                 let body = serde_json::to_string(&request).unwrap_or_default();
-                let result = match api::send("POST", "/api/v1/login", None, Some(body)).await {
-                    Ok(response) => match response.json() {
-                        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
-                            .await
-                            .ok()
-                            .and_then(|v| js_sys::JSON::stringify(&v).ok())
-                            .and_then(|s| s.as_string())
-                            .and_then(|s| serde_json::from_str::<LoggedIn>(&s).ok())
-                            .ok_or_else(|| "an answer the dashboard cannot read".to_string()),
-                        Err(_) => Err("an answer the dashboard cannot read".to_string()),
-                    },
-                    Err(f) => Err(f.message),
+                // The server sets the session cookie; the answer carries the CSRF token only.
+                let result = match api::send("POST", "/api/v1/session", None, Some(body)).await {
+                    Ok(response) => api::json_of::<Session>(response).await,
+                    Err(f) => Err(f),
                 };
                 busy.set(false);
                 match result {
-                    Ok(logged_in) => done.emit(logged_in.token),
-                    Err(message) => error.set(Some(message)),
+                    Ok(session) => done.emit(session),
+                    Err(f) => error.set(Some(f.message)),
                 }
             });
         })
@@ -140,22 +157,23 @@ fn sign_in(props: &SignInProps) -> Html {
     }
 }
 
-/// Loads `path` as JSON whenever `path` changes; a refused session calls `on_refused`.
+/// Loads `path` as JSON whenever `path` or `generation` changes (a change made here bumps
+/// `generation` to show it); a refused session calls `on_refused`.
 #[hook]
 #[allow(clippy::multiple_bound_locations)] // the hook macro adds its own bounds
 fn use_json<T: serde::de::DeserializeOwned + 'static>(
-    token: String,
     path: String,
+    generation: u32,
     on_refused: Callback<()>,
 ) -> UseStateHandle<Option<Result<T, Failure>>> {
     let state = use_state(|| None);
     {
         let state = state.clone();
-        use_effect_with(path.clone(), move |path| {
+        use_effect_with((path.clone(), generation), move |(path, _)| {
             state.set(None);
             let path = path.clone();
             spawn_local(async move {
-                let result = api::get_json::<T>(&path, &token).await;
+                let result = api::get_json::<T>(&path).await;
                 if matches!(&result, Err(f) if f.status == 401) {
                     on_refused.emit(());
                 }
@@ -176,18 +194,13 @@ fn loading_or_error<T>(state: &Option<Result<T, Failure>>) -> Result<&T, Html> {
 
 #[derive(Properties, PartialEq)]
 struct CampaignsProps {
-    token: String,
     on_open: Callback<Campaign>,
     on_refused: Callback<()>,
 }
 
 #[function_component(Campaigns)]
 fn campaigns(props: &CampaignsProps) -> Html {
-    let list = use_json::<Vec<Campaign>>(
-        props.token.clone(),
-        "/api/v1/campaigns".into(),
-        props.on_refused.clone(),
-    );
+    let list = use_json::<Vec<Campaign>>("/api/v1/campaigns".into(), 0, props.on_refused.clone());
     let body = match loading_or_error(&list) {
         Err(h) => h,
         Ok(list) if list.is_empty() => html! { <p>{ "No campaign is yours to see yet." }</p> },
@@ -214,11 +227,12 @@ fn campaigns(props: &CampaignsProps) -> Html {
 enum Tab {
     Progress,
     Report,
+    Devices,
 }
 
 #[derive(Properties, PartialEq)]
 struct CampaignProps {
-    token: String,
+    session: Session,
     campaign: Campaign,
     on_back: Callback<()>,
     on_refused: Callback<()>,
@@ -245,10 +259,12 @@ fn campaign_page(props: &CampaignProps) -> Html {
             <p class="tabs">
                 <button id="tab-progress" aria-pressed={(*tab == Tab::Progress).to_string()} onclick={choose(Tab::Progress)}>{ "Fieldwork progress" }</button>
                 <button id="tab-report" aria-pressed={(*tab == Tab::Report).to_string()} onclick={choose(Tab::Report)}>{ "Baseline and endline" }</button>
+                <button id="tab-devices" aria-pressed={(*tab == Tab::Devices).to_string()} onclick={choose(Tab::Devices)}>{ "Devices" }</button>
             </p>
             { match *tab {
-                Tab::Progress => html! { <ProgressView token={props.token.clone()} campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> },
-                Tab::Report => html! { <ReportPage token={props.token.clone()} campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> },
+                Tab::Progress => html! { <ProgressView campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> },
+                Tab::Report => html! { <ReportPage campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> },
+                Tab::Devices => html! { <DevicesView session={props.session.clone()} campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> },
             } }
         </>
     }
@@ -256,7 +272,6 @@ fn campaign_page(props: &CampaignProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct ViewProps {
-    token: String,
     campaign: Campaign,
     on_refused: Callback<()>,
 }
@@ -264,8 +279,8 @@ struct ViewProps {
 #[function_component(ProgressView)]
 fn progress_view(props: &ViewProps) -> Html {
     let progress = use_json::<Progress>(
-        props.token.clone(),
         format!("/api/v1/campaigns/{}/progress", props.campaign.id),
+        0,
         props.on_refused.clone(),
     );
     let p = match loading_or_error(&progress) {
@@ -371,8 +386,8 @@ fn report_page(props: &ViewProps) -> Html {
     );
     let base = format!("/api/v1/campaigns/{}", props.campaign.id);
     let report = use_json::<ReportView>(
-        props.token.clone(),
         format!("{base}/report?{query}&format=json"),
+        0,
         props.on_refused.clone(),
     );
     let setter = |s: &UseStateHandle<String>| {
@@ -380,14 +395,12 @@ fn report_page(props: &ViewProps) -> Html {
         Callback::from(move |e: Event| s.set(select_value(&e)))
     };
     let download = |path: String, file: String| {
-        let token = props.token.clone();
         let status = download_status.clone();
         Callback::from(move |_| {
-            let (path, file, token, status) =
-                (path.clone(), file.clone(), token.clone(), status.clone());
+            let (path, file, status) = (path.clone(), file.clone(), status.clone());
             status.set(format!("Preparing {file}…"));
             spawn_local(async move {
-                match api::download(&path, &token, &file).await {
+                match api::download(&path, &file).await {
                     Ok(()) => status.set(format!("Downloaded {file}")),
                     Err(f) => status.set(format!("{file}: {}", f.message)),
                 }
@@ -489,6 +502,123 @@ fn report_page(props: &ViewProps) -> Html {
                 <p class="muted" id="download-status">{ &*download_status }</p>
             </section>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DevicesProps {
+    session: Session,
+    campaign: Campaign,
+    on_refused: Callback<()>,
+}
+
+/// The campaign's devices within reach, each revocable in one click (after a confirmation) by
+/// those who may change devices: a lost tablet's token stops working at its next request.
+#[function_component(DevicesView)]
+fn devices_view(props: &DevicesProps) -> Html {
+    let generation = use_state(|| 0u32);
+    let confirming = use_state(|| None::<api::Device>);
+    let status = use_state(|| None::<Result<String, String>>);
+    let devices = use_json::<Vec<api::Device>>(
+        format!("/api/v1/campaigns/{}/devices", props.campaign.id),
+        *generation,
+        props.on_refused.clone(),
+    );
+    // The server decides; this only spares a viewer a button that would be refused.
+    let may_revoke = props.session.role != "viewer";
+    let list = match loading_or_error(&devices) {
+        Err(h) => return html! { <section id="devices">{ h }</section> },
+        Ok(list) => list,
+    };
+    let ask = |device: &api::Device| {
+        let (confirming, status, device) = (confirming.clone(), status.clone(), device.clone());
+        Callback::from(move |_| {
+            status.set(None);
+            confirming.set(Some(device.clone()));
+        })
+    };
+    let cancel = {
+        let confirming = confirming.clone();
+        Callback::from(move |_| confirming.set(None))
+    };
+    let revoke = {
+        let (confirming, status, generation) =
+            (confirming.clone(), status.clone(), generation.clone());
+        let (csrf, campaign_id) = (props.session.csrf_token.clone(), props.campaign.id.clone());
+        let on_refused = props.on_refused.clone();
+        Callback::from(move |_| {
+            let Some(device) = (*confirming).clone() else {
+                return;
+            };
+            let (confirming, status, generation, csrf, on_refused) = (
+                confirming.clone(),
+                status.clone(),
+                generation.clone(),
+                csrf.clone(),
+                on_refused.clone(),
+            );
+            let path = format!(
+                "/api/v1/campaigns/{}/devices/{}/revoke",
+                api::encode(&campaign_id),
+                api::encode(&device.id)
+            );
+            spawn_local(async move {
+                let result = api::send("POST", &path, Some(&csrf), None).await;
+                confirming.set(None);
+                match result {
+                    Ok(_) => {
+                        status.set(Some(Ok(format!(
+                            "{} is revoked: the server refuses it from its next request.",
+                            device.label
+                        ))));
+                        generation.set(*generation + 1);
+                    }
+                    Err(f) => {
+                        if f.status == 401 {
+                            on_refused.emit(());
+                        }
+                        status.set(Some(Err(format!("{}: {}", device.label, f.message))));
+                    }
+                }
+            });
+        })
+    };
+    html! {
+        <section id="devices">
+            <h3>{ format!("Devices: {}", list.len()) }</h3>
+            if list.is_empty() {
+                <p class="muted">{ "No device is enrolled in this campaign yet." }</p>
+            } else {
+                <table>
+                    <tr><th>{ "Label" }</th><th>{ "Organization" }</th><th>{ "Enrolled" }</th><th>{ "Status" }</th><th></th></tr>
+                    { for list.iter().map(|d| html! {
+                        <tr class={classes!("device", d.revoked.then_some("revoked"))} data-label={d.label.clone()}>
+                            <td>{ &d.label }<br/><span class="muted">{ &d.device_id }</span></td>
+                            <td>{ &d.organization }</td>
+                            <td>{ &d.enrolled_at }</td>
+                            <td class="status">{ if d.revoked { "revoked" } else { "active" } }</td>
+                            <td>
+                                if may_revoke && !d.revoked {
+                                    <button class="revoke" onclick={ask(d)}>{ "Revoke" }</button>
+                                }
+                            </td>
+                        </tr>
+                    }) }
+                </table>
+            }
+            if let Some(device) = &*confirming {
+                <div class="confirm" id="confirm-revoke" role="alertdialog">
+                    <p>{ format!("Revoke {}? Its token stops working at once: it cannot sync again until it is enrolled with a new code.", device.label) }</p>
+                    <button class="primary danger" id="confirm-revoke-yes" onclick={revoke}>{ "Yes, revoke it" }</button>
+                    <button id="confirm-revoke-no" onclick={cancel}>{ "Cancel" }</button>
+                </div>
+            }
+            { match &*status {
+                Some(Ok(m)) => html! { <p id="devices-status">{ m }</p> },
+                Some(Err(m)) => html! { <p class="error" id="devices-status">{ m }</p> },
+                None => html! {},
+            } }
+        </section>
     }
 }
 

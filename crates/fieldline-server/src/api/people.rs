@@ -144,19 +144,38 @@ pub async fn set_aside(
     Ok(Json(state.storage.set_aside(&filter).await?))
 }
 
+/// A device as people see it: with its organization's name, for the dashboard's list.
+#[derive(Debug, Serialize)]
+pub struct DeviceView {
+    #[serde(flatten)]
+    pub device: Device,
+    pub organization: String,
+}
+
 /// `GET /api/v1/campaigns/{campaign}/devices`.
 pub async fn devices(
     State(state): State<AppState>,
     PersonAuth(user): PersonAuth,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Device>>, ApiError> {
+) -> Result<Json<Vec<DeviceView>>, ApiError> {
     let campaign = state.storage.campaign(&id).await?;
     let reach = Access::of(&user).read(campaign.as_ref())?;
     let devices = state.storage.devices(&id).await?;
+    let organizations = state.storage.organizations().await?;
+    let name_of = |id: &str| {
+        organizations
+            .iter()
+            .find(|o| o.id == id)
+            .map_or_else(|| id.to_string(), |o| o.name.clone())
+    };
     Ok(Json(
         devices
             .into_iter()
             .filter(|d| reach.covers(&d.organization_id))
+            .map(|device| DeviceView {
+                organization: name_of(&device.organization_id),
+                device,
+            })
             .collect(),
     ))
 }
