@@ -1,9 +1,12 @@
-//! `GET /api/v1/campaigns/{campaign}/rounds/{name}/export?format=csv|xlsx|dta|sav[&repeat=NAME]`:
+//! `GET /api/v1/campaigns/{campaign}/rounds/{name}/export?format=csv|xlsx|dta|sav[&repeat=NAME][&sensitive=omit|include]`:
 //! a round's submissions as one file (a table of `fieldline_export`, as `fieldline export`
 //! writes it: the respondent-level table, or with `repeat` that repeat's table, a row per
 //! instance with `PARENT_KEY` and `KEY`; an unknown repeat is a 400 naming the form's), streamed: a blocking thread pages through the storage and writes rows into a bounded
 //! channel that is the response body, so memory stays flat however large the round. A partner
-//! gets its own organization's submissions only.
+//! gets its own organization's submissions only. Fields the form marks sensitive (names, phone
+//! numbers, GPS) are left out unless `sensitive=include` asks for them: a download that
+//! travels by e-mail or sits on a laptop should not identify anyone by default, and the report
+//! never needs them.
 
 use axum::body::Body as HttpBody;
 use axum::extract::{Path, Query, State};
@@ -23,6 +26,43 @@ pub struct ExportQuery {
     format: Option<String>,
     /// A repeat of the round's form: its table instead of the respondent-level one.
     repeat: Option<String>,
+    /// `omit` (the default) or `include` the form's sensitive fields.
+    sensitive: Option<String>,
+}
+
+/// Whether an export carries the fields the form marks sensitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sensitive {
+    Omit,
+    Include,
+}
+
+impl Sensitive {
+    fn parse(s: Option<&str>) -> Result<Self, ApiError> {
+        match s.unwrap_or("omit") {
+            "omit" => Ok(Sensitive::Omit),
+            "include" => Ok(Sensitive::Include),
+            other => Err(ApiError::bad_request(format!(
+                "sensitive={other:?} is not one of omit, include"
+            ))),
+        }
+    }
+}
+
+/// The table to export: the respondent-level one or `repeat`'s, without the sensitive fields
+/// unless they are to be included.
+fn choose_table(
+    mut source: RoundSource,
+    repeat: Option<&str>,
+    sensitive: Sensitive,
+) -> Result<RoundSource, ApiError> {
+    if let Some(repeat) = repeat {
+        source = source.for_repeat(repeat)?;
+    }
+    if sensitive == Sensitive::Omit {
+        source.layout = source.layout.without_sensitive(&source.form);
+    }
+    Ok(source)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -98,10 +138,9 @@ pub async fn export(
     let reach = Access::of(&user).read(campaign.as_ref())?;
     let campaign = campaign.ok_or_else(ApiError::no_campaign)?;
     let format = Format::parse(query.format.as_deref())?;
-    let mut source = RoundSource::open(&state.storage, &campaign, &reach, &name).await?;
-    if let Some(repeat) = &query.repeat {
-        source = source.for_repeat(repeat)?;
-    }
+    let sensitive = Sensitive::parse(query.sensitive.as_deref())?;
+    let source = RoundSource::open(&state.storage, &campaign, &reach, &name).await?;
+    let source = choose_table(source, query.repeat.as_deref(), sensitive)?;
     let mut stem = vec![campaign.name.as_str(), source.round.name.as_str()];
     stem.extend(query.repeat.as_deref());
     let file = file_name(&stem, format.extension());
@@ -157,14 +196,21 @@ mod tests {
         open_storage, Campaign, DatabaseUrl, Incoming, NewRound, Outcome, PayloadEncoding, Storage,
     };
 
-    /// A campaign whose baseline has interviews with 3, 1 and 0 `migrants` instances.
-    async fn round_with_migrants(dir: &std::path::Path) -> (Arc<dyn Storage>, Campaign) {
+    /// A campaign whose baseline has interviews with 3, 1 and 0 `migrants` instances; the
+    /// nodes named in `sensitive` are marked so in its form.
+    async fn round_with_migrants(
+        dir: &std::path::Path,
+        sensitive: &[&str],
+    ) -> (Arc<dyn Storage>, Campaign) {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/forms/fieldline/safe_migration_kap.xlsx"
         );
         let xlsform = std::fs::read(path).unwrap();
-        let form = Form::from_xlsform_named(path, &xlsform, &Attachments::new()).unwrap();
+        let mut form = Form::from_xlsform_named(path, &xlsform, &Attachments::new()).unwrap();
+        for node in form.nodes.iter_mut() {
+            node.sensitive = sensitive.contains(&node.name.as_str());
+        }
         let storage = open_storage(&DatabaseUrl::Sqlite(dir.join("server.sqlite3")))
             .await
             .unwrap();
@@ -238,7 +284,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_repeat_exports_a_row_per_instance_keyed_to_its_submission() {
         let dir = tempfile::tempdir().unwrap();
-        let (storage, campaign) = round_with_migrants(dir.path()).await;
+        let (storage, campaign) = round_with_migrants(dir.path(), &[]).await;
         let source = RoundSource::open(&storage, &campaign, &Reach::All, "baseline")
             .await
             .unwrap()
@@ -281,5 +327,58 @@ mod tests {
             "{}",
             unknown.message
         );
+    }
+
+    /// The CSV of the baseline's table chosen by `repeat` and `sensitive`.
+    async fn csv_of(
+        storage: &Arc<dyn Storage>,
+        campaign: &Campaign,
+        repeat: Option<&str>,
+        sensitive: Option<&str>,
+    ) -> String {
+        let source = RoundSource::open(storage, campaign, &Reach::All, "baseline")
+            .await
+            .unwrap();
+        let source = choose_table(source, repeat, Sensitive::parse(sensitive).unwrap()).unwrap();
+        let handle = tokio::runtime::Handle::current();
+        let csv = tokio::task::spawn_blocking(move || {
+            let mut csv = Vec::new();
+            let writer = CsvWriter::new(&mut csv, &source.layout).unwrap();
+            source.write_all(&handle, Box::new(writer)).unwrap();
+            csv
+        })
+        .await
+        .unwrap();
+        String::from_utf8(csv).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sensitive_fields_are_left_out_unless_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let (storage, campaign) =
+            round_with_migrants(dir.path(), &["province", "m_relation"]).await;
+        let header = |csv: &str| csv.lines().next().unwrap().to_owned();
+
+        // By default (and with sensitive=omit): neither the columns nor their values.
+        for sensitive in [None, Some("omit")] {
+            let csv = csv_of(&storage, &campaign, None, sensitive).await;
+            assert!(!header(&csv).split(',').any(|h| h == "province"), "{csv}");
+            assert!(!csv.contains("koshi"), "{csv}");
+            assert!(csv.contains("uuid:0"), "{csv}");
+            let migrants = csv_of(&storage, &campaign, Some("migrants"), sensitive).await;
+            assert!(!migrants.contains("relation 0.1"), "{migrants}");
+            assert!(migrants.contains("uuid:0/migrants[1]"), "{migrants}");
+        }
+
+        // Asked for: all of them.
+        let csv = csv_of(&storage, &campaign, None, Some("include")).await;
+        assert!(header(&csv).split(',').any(|h| h == "province"), "{csv}");
+        assert!(csv.contains("koshi"), "{csv}");
+        let migrants = csv_of(&storage, &campaign, Some("migrants"), Some("include")).await;
+        assert!(migrants.contains("relation 0.1"), "{migrants}");
+
+        let err = Sensitive::parse(Some("yes")).unwrap_err();
+        assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
+        assert!(err.message.contains("omit, include"), "{}", err.message);
     }
 }

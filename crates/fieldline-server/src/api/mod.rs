@@ -290,13 +290,7 @@ pub fn router_for(storage: Arc<dyn Storage>, transport: Transport) -> Router {
     for Route { path, handler, .. } in table() {
         router = router.route(path, handler);
     }
-    router
-        .with_state(state.clone())
-        // The decompressed body: extractors read at most this much.
-        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .layer(RequestDecompressionLayer::new().gzip(true))
-        // The body on the wire.
-        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
+    limit_request_bodies(router.with_state(state.clone()))
         .layer(CompressionLayer::new().gzip(true))
         .layer(axum::middleware::map_response_with_state(
             transport,
@@ -304,6 +298,18 @@ pub fn router_for(storage: Arc<dyn Storage>, transport: Transport) -> Router {
         ))
         // The state, for the layers that audit (a route layer cannot take the router's state).
         .layer(axum::Extension(state))
+}
+
+/// The layers that bound request bodies: at most [`MAX_REQUEST_BYTES`] on the wire, gzip
+/// decompressed as it is read, and at most that much again once decompressed. Public so the
+/// fuzz target and the tests can put hostile bodies through exactly the server's path.
+pub fn limit_request_bodies(router: Router) -> Router {
+    router
+        // The decompressed body: extractors read at most this much.
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(RequestDecompressionLayer::new().gzip(true))
+        // The body on the wire.
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
 }
 
 /// Headers every response carries: the dashboard shows data about people at risk, so nothing may
@@ -425,12 +431,18 @@ where
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         let bytes = bytes_of(req, state).await?;
-        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
-            ApiError::bad_request(format!(
-                "the request body is not what this endpoint takes: {e}"
-            ))
-        })
+        decode_json(&bytes).map(Body)
     }
+}
+
+/// A (decompressed) request body as `T`, or a 400 saying why not. serde_json refuses nesting
+/// deeper than 128 levels, so a hostile `[[[[...` is an error here, not a stack overflow.
+pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the request body is not what this endpoint takes: {e}"
+        ))
+    })
 }
 
 /// The (decompressed) request body, at most [`MAX_REQUEST_BYTES`].
@@ -461,4 +473,123 @@ pub async fn bytes_of<S: Send + Sync>(
                 )
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use axum::routing::post;
+    use fieldline_protocol::SubmitBatch;
+
+    use super::*;
+
+    /// A server answering `POST /` with the number of items of a [`SubmitBatch`] read through
+    /// the server's body path, and a client for it.
+    async fn batch_counter() -> (String, reqwest::Client) {
+        let app = limit_request_bodies(Router::new().route(
+            "/",
+            post(|Body(batch): Body<SubmitBatch>| async move { batch.items.len().to_string() }),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, reqwest::Client::new())
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    async fn refusal(reply: reqwest::Response) -> (StatusCode, String) {
+        let status = reply.status();
+        let body: fieldline_protocol::ApiError = reply.json().await.unwrap();
+        (status, body.error)
+    }
+
+    #[tokio::test]
+    async fn a_deeply_nested_body_is_a_bad_request_not_a_crash() {
+        let (url, client) = batch_counter().await;
+        // Where the batch takes an array of envelopes, the first wrong type stops the decoder.
+        let nested_items = format!(
+            r#"{{"items": {}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let reply = client.post(&url).body(nested_items).send().await.unwrap();
+        let (status, message) = refusal(reply).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(message.contains("invalid type"), "{message}");
+        // An unknown field is skipped without recursing (serde_json's ignore loop), however deep:
+        // the batch is read, and nothing overflows.
+        let nested_extra = format!(
+            r#"{{"extra": {}{}, "items": []}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let reply = client.post(&url).body(nested_extra).send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        assert_eq!(reply.text().await.unwrap(), "0");
+        // A body read as free-form JSON meets serde_json's depth limit (128) instead.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let err = decode_json::<serde_json::Value>(deep.as_bytes()).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(
+            err.message.contains("recursion limit exceeded"),
+            "{}",
+            err.message
+        );
+        // The path still answers a proper body.
+        let empty = client
+            .post(&url)
+            .body(r#"{"items": []}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(empty.text().await.unwrap(), "0");
+    }
+
+    #[tokio::test]
+    async fn a_gzip_bomb_within_the_wire_limit_is_refused_once_it_expands_past_it() {
+        let (url, client) = batch_counter().await;
+        // 64 MiB of spaces compress to about 64 KiB: far inside the wire limit.
+        let bomb = gzip(&vec![b' '; 4 * MAX_REQUEST_BYTES]);
+        assert!(bomb.len() < MAX_REQUEST_BYTES / 100, "{}", bomb.len());
+        let reply = client
+            .post(&url)
+            .header(header::CONTENT_ENCODING, "gzip")
+            .body(bomb)
+            .send()
+            .await
+            .unwrap();
+        let (status, message) = refusal(reply).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(message.contains("once decompressed"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_gzip_body_is_refused_in_words() {
+        let (url, client) = batch_counter().await;
+        let mut corrupt = gzip(br#"{"items": []}"#);
+        corrupt.truncate(corrupt.len() / 2);
+        let reply = client
+            .post(&url)
+            .header(header::CONTENT_ENCODING, "gzip")
+            .body(corrupt)
+            .send()
+            .await
+            .unwrap();
+        let (status, message) = refusal(reply).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(message.contains("could not be read"), "{message}");
+    }
+
+    #[test]
+    fn decode_json_names_what_is_wrong() {
+        let err = decode_json::<SubmitBatch>(br#"{"items": 3}"#).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(err.message.contains("invalid type"), "{}", err.message);
+    }
 }
