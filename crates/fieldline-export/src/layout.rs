@@ -2,7 +2,7 @@
 //! (one row per submission) or one repeat's table (one row per repeat instance, ODK Central
 //! style, with `PARENT_KEY` and `KEY` to join it back).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use fieldline_form::{ChoiceSource, Form, Node, NodeKind, QuestionType, Translations};
 
@@ -25,6 +25,8 @@ pub struct Layout {
     table: Table,
     /// Columns of sensitive fields left out by [`Layout::without_sensitive`], by name.
     omitted: Vec<String>,
+    /// Their form paths: a repeat instance holding only such values still has its row.
+    omitted_paths: HashSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,13 +116,18 @@ impl Layout {
                 kept.push(column);
             }
         }
-        self.by_path.retain(|_, column| match new_index[*column] {
+        let mut omitted_paths = HashSet::new();
+        self.by_path.retain(|path, column| match new_index[*column] {
             Some(new) => {
                 *column = new;
                 true
             }
-            None => false,
+            None => {
+                omitted_paths.insert(path.clone());
+                false
+            }
         });
+        self.omitted_paths.extend(omitted_paths);
         self.fields -= left_out;
         self.columns = kept;
         self
@@ -183,8 +190,12 @@ impl Layout {
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut by_instance: HashMap<String, usize> = HashMap::new();
         for (path, value) in values {
-            let Some(&column) = self.by_path.get(&without_positions(path)) else {
-                continue;
+            let form_path = without_positions(path);
+            let column = match self.by_path.get(&form_path) {
+                Some(&column) => Some(column),
+                // Left out, but it still shows the instance exists.
+                None if self.omitted_paths.contains(&form_path) => None,
+                None => continue,
             };
             let steps: Vec<&str> = path.split('/').collect();
             let key = key_of(instance_id, &repeat.root, &steps[..repeat.steps]);
@@ -198,7 +209,9 @@ impl Layout {
                 rows.push(row);
                 rows.len() - 1
             });
-            rows[at][column].clone_from(value);
+            if let Some(column) = column {
+                rows[at][column].clone_from(value);
+            }
         }
         rows
     }
@@ -245,6 +258,7 @@ impl Layout {
             by_path,
             table: Table::Submissions,
             omitted: Vec::new(),
+            omitted_paths: HashSet::new(),
         }
     }
 

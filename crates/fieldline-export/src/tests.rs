@@ -394,6 +394,17 @@ fn a_repeats_table_leaves_out_its_sensitive_fields_and_keeps_its_keys() {
     assert_eq!(rows[1][at("m_contract")], "no");
     assert_eq!(rows[1][at("KEY")], "uuid:3/migrants[2]");
     assert!(!rows.concat().iter().any(|v| v == "sister"));
+
+    // An instance holding only sensitive values keeps its row: leaving values out must not
+    // change how many members a household reports.
+    let only_relations = values(&[
+        ("/data/migrants[1]/m_relation", "brother"),
+        ("/data/migrants[2]/m_relation", "sister"),
+    ]);
+    let rows = layout.rows(&only_relations, "uuid:4", "d", "t");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][at("KEY")], "uuid:4/migrants[2]");
+    assert!(!rows.concat().iter().any(|v| v == "brother" || v == "sister"));
 }
 
 #[test]
