@@ -322,13 +322,7 @@ fn progress_view(props: &ViewProps) -> Html {
 /// A round's interviews per cluster against its sampling plan: how far each village is, which
 /// have not started, and interviews made where the sample drew none.
 fn sampling_section(s: &RoundSampling) -> Html {
-    let percent = |done: u64, of: u64| {
-        if of == 0 {
-            0
-        } else {
-            (done * 100 / of).min(100)
-        }
-    };
+    let percent = |done: u64, of: u64| (done * 100).checked_div(of).map_or(0, |p| p.min(100));
     let status = |count: u64, target: u64, planned: bool| match (planned, count, target) {
         (false, _, _) => ("outside", "not in the sample"),
         (_, 0, _) => ("not-started", "not started"),
