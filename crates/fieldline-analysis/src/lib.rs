@@ -19,7 +19,8 @@
 //!    each round and the change with `fieldline-stats`, pairing panel members within groups.
 //!    Rows are added to running sums per group (one pass per indicator and round, through cells
 //!    of rows that share every group and cluster), never copied.
-//! 4. [`render`] writes the report as JSON, CSV, HTML and (feature `xlsx`) XLSX.
+//! 4. [`render`] writes the report as JSON, CSV, HTML and (feature `xlsx`) XLSX, and [`view`]
+//!    makes it the dashboard's [`fieldline_protocol::dashboard::ReportView`].
 
 pub mod columns;
 mod compile;
@@ -30,6 +31,7 @@ mod input;
 pub mod render;
 mod report;
 mod tally;
+pub mod view;
 
 pub use compile::{Analysis, Spec};
 pub use error::{column_letter, AnalysisError, Place};

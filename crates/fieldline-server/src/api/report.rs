@@ -16,12 +16,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fieldline_analysis::{analyze, read_round, render, Analysis, Report, Round, Spec};
-use fieldline_export::{CsvWriter, Kind};
-use fieldline_form::{NodeKind, QuestionType};
-use fieldline_protocol::dashboard::{
-    ColumnChoice, DiffView, EstimateView, GroupView, IndicatorView, ReportView,
-};
+use fieldline_analysis::view::{report_view, DataReach};
+use fieldline_analysis::{analyze, read_round, render, Analysis, Round, Spec};
+use fieldline_export::CsvWriter;
 
 use super::export::{attachment, file_name};
 use super::rows::{channel, ChannelReader, RoundSource};
@@ -80,13 +77,13 @@ pub async fn report(
     let baseline = RoundSource::open(&state.storage, &campaign, &reach, "baseline").await?;
     let endline = RoundSource::open(&state.storage, &campaign, &reach, "endline").await?;
     let spec = Spec {
-        by: by.clone(),
-        cluster: cluster.clone(),
-        weight: weight.clone(),
+        by,
+        cluster,
+        weight,
         panel_id: None,
         now_millis: now_millis(),
     };
-    let analysis = Analysis::new(baseline.form.clone(), spec)
+    let analysis = Analysis::new(baseline.form.clone(), spec.clone())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let analysis = Arc::new(analysis);
     let (b, e) = tokio::join!(
@@ -131,7 +128,14 @@ pub async fn report(
             )
                 .into_response())
         }
-        _ => Ok(Json(view(&report, &baseline, &reach, by, cluster, weight)).into_response()),
+        _ => {
+            let reach = match reach {
+                Reach::All => DataReach::All,
+                Reach::Organization(_) => DataReach::Organization,
+            };
+            let view = report_view(&report, &baseline.form, &baseline.layout, reach, &spec);
+            Ok(Json(view).into_response())
+        }
     }
 }
 
@@ -162,121 +166,6 @@ async fn read(
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok((round, source))
-}
-
-fn view(
-    report: &Report,
-    baseline: &RoundSource,
-    reach: &Reach,
-    by: Vec<String>,
-    cluster: Option<String>,
-    weight: Option<String>,
-) -> ReportView {
-    let estimate = |e: &fieldline_stats::Estimate| EstimateView {
-        n: e.n,
-        successes: e.successes,
-        p: e.p,
-        ci_low: e.ci_low,
-        ci_high: e.ci_high,
-        se: e.se,
-        deff: e.deff,
-    };
-    let indicators = report
-        .indicators
-        .iter()
-        .map(|i| IndicatorView {
-            name: i.name.clone(),
-            label: i.label.clone(),
-            groups: i
-                .groups
-                .iter()
-                .map(|g| GroupView {
-                    group: g.group.clone(),
-                    title: render::group_title(&report.meta, g),
-                    baseline: estimate(&g.baseline),
-                    endline: estimate(&g.endline),
-                    diff: DiffView {
-                        estimate: g.diff.estimate,
-                        ci_low: g.diff.ci_low,
-                        ci_high: g.diff.ci_high,
-                        p_value: g.diff.p_value,
-                    },
-                    change: render::change_sentence(g),
-                })
-                .collect(),
-        })
-        .collect();
-    let (breakdowns, clusters, weights) = column_choices(baseline);
-    ReportView {
-        title: report.meta.title.clone(),
-        baseline_rows: report.meta.baseline_rows as u64,
-        endline_rows: report.meta.endline_rows as u64,
-        design: report.meta.design.clone(),
-        by,
-        cluster,
-        weight,
-        breakdowns,
-        clusters,
-        weights,
-        reach: match reach {
-            Reach::All => "all",
-            Reach::Organization(_) => "organization",
-        }
-        .into(),
-        indicators,
-        repeats: fieldline_export::Layout::repeat_names(&baseline.form),
-    }
-}
-
-/// What the form offers as breakdowns (select_one questions, and calculated groups such as an
-/// age group), clusters (any field, and the device) and weights (numeric fields and
-/// calculations).
-fn column_choices(
-    source: &RoundSource,
-) -> (Vec<ColumnChoice>, Vec<ColumnChoice>, Vec<ColumnChoice>) {
-    let form = &source.form;
-    let question = |name: &str| {
-        form.nodes
-            .iter()
-            .find(|n| n.name == name && matches!(n.kind, NodeKind::Question(_)))
-            .and_then(|n| n.question_type())
-    };
-    let (mut breakdowns, mut clusters, mut weights) = (Vec::new(), Vec::new(), Vec::new());
-    for column in &source.layout.columns {
-        let choice = ColumnChoice {
-            column: column.name.clone(),
-            label: column.label.clone(),
-        };
-        if column.name == "instance_id" || column.name == "received_at" {
-            continue;
-        }
-        let q = question(&column.name);
-        let grouping_calc = q == Some(QuestionType::Calculate) && {
-            let n = column.name.to_ascii_lowercase();
-            [
-                "age_group",
-                "agegroup",
-                "age_band",
-                "youth",
-                "sex",
-                "district",
-            ]
-            .iter()
-            .any(|w| n.contains(w))
-        };
-        if q == Some(QuestionType::SelectOne) || grouping_calc {
-            breakdowns.push(choice.clone());
-        }
-        if matches!(column.kind, Kind::Integer | Kind::Decimal)
-            || q == Some(QuestionType::Calculate)
-        {
-            weights.push(choice.clone());
-        }
-        if q != Some(QuestionType::Note) {
-            clusters.push(choice);
-        }
-    }
-    (breakdowns, clusters, weights)
 }
 
 /// `now()` and `today()` in an indicator read the time of the report.
