@@ -152,6 +152,13 @@ fn table() -> Vec<(Method, &'static str, Row)> {
             "/api/v1/campaigns/{campaign}/rounds/{name}/export",
             CAMPAIGN_READ,
         ),
+        // This campaign is readable, so its sealed submissions are refused to those who may read
+        // it (409); an encrypted one answers them (crates/fieldline-server/tests/sealed.rs).
+        (
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/rounds/{name}/sealed",
+            [409, 409, 404, 409, 409, 409, 401, 401, 401],
+        ),
     ]
 }
 

@@ -23,6 +23,7 @@ mod progress;
 mod report;
 mod rows;
 mod sampling;
+mod sealed;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -201,6 +202,11 @@ fn table() -> Vec<Route> {
             Method::GET,
             "/api/v1/campaigns/{campaign}/rounds/{name}/export",
             export::export,
+        )),
+        audited_download(route(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/rounds/{name}/sealed",
+            sealed::sealed,
         )),
     ]
 }
