@@ -164,9 +164,54 @@ fn table() -> Vec<(Method, &'static str, Row)> {
 
 struct Credentials {
     tokens: Vec<(Caller, String)>,
+    /// The dashboard's sessions: (`Cookie` header, CSRF token) of each person.
+    cookies: Vec<(Caller, (String, String))>,
+}
+
+/// How a person's session travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// `Authorization: Bearer`, as scripts send it.
+    Bearer,
+    /// The dashboard's cookie, with the CSRF token and this server's `Origin`.
+    Cookie,
+}
+
+/// Signs a person in as the dashboard does: (`Cookie` header, CSRF token).
+async fn dashboard_session(world: &World, org: &Organization, role: Role) -> (String, String) {
+    world.person(org, role).await;
+    let reply = world
+        .server
+        .client
+        .post(world.server.url("/api/v1/session"))
+        .header(reqwest::header::ORIGIN, &world.server.base)
+        .json(&serde_json::json!({
+            "email": format!("{}-{}@example.org", role.as_str(), org.id),
+            "password": PASSWORD,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let cookie = reply.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let body: serde_json::Value = reply.json().await.unwrap();
+    (cookie, body["csrf_token"].as_str().unwrap().to_string())
 }
 
 impl Credentials {
+    fn cookie_of(&self, caller: Caller) -> Option<&(String, String)> {
+        self.cookies
+            .iter()
+            .find(|(c, _)| *c == caller)
+            .map(|(_, session)| session)
+    }
+
     fn of(&self, caller: Caller) -> Option<&str> {
         self.tokens
             .iter()
@@ -220,16 +265,19 @@ async fn credentials(world: &World) -> Credentials {
             (Device, device),
             (RevokedDevice, revoked),
         ],
+        cookies: Vec::new(),
     }
 }
 
 /// Sends `method path` as `caller` the way that endpoint is meant to be called, and answers the
 /// status.
+#[allow(clippy::too_many_arguments)] // one call of the matrix: who, how, what, which
 async fn call(
     world: &World,
     creds: &Credentials,
     attachment: &str,
     caller: Caller,
+    held: Held,
     method: &Method,
     path: &str,
     n: usize,
@@ -248,9 +296,22 @@ async fn call(
     }
     let mut request = client.request(method.clone(), world.server.url(&concrete));
     let signing_out = (method.as_str(), path) == ("DELETE", "/api/v1/session");
-    match (signing_out, person_of(world, caller)) {
+    match (held, signing_out, person_of(world, caller)) {
+        (Held::Cookie, _, Some((org, role))) => {
+            let (cookie, csrf) = match (signing_out, creds.cookie_of(caller)) {
+                (false, Some(session)) => session.clone(),
+                // A session of its own, so the caller's other calls keep theirs.
+                _ => dashboard_session(world, org, role).await,
+            };
+            request = request
+                .header(reqwest::header::COOKIE, cookie)
+                .header("X-CSRF-Token", csrf)
+                .header(reqwest::header::ORIGIN, &world.server.base);
+        }
         // A session of its own, so the caller's other calls keep theirs.
-        (true, Some((org, role))) => request = request.bearer_auth(world.person(org, role).await),
+        (Held::Bearer, true, Some((org, role))) => {
+            request = request.bearer_auth(world.person(org, role).await)
+        }
         _ => {
             if let Some(token) = creds.of(caller) {
                 request = request.bearer_auth(token);
@@ -321,10 +382,49 @@ async fn every_endpoint_answers_every_caller_as_the_rules_say() {
     for (method, path, row) in &table {
         for (caller, expected) in CALLERS.iter().zip(row) {
             n += 1;
-            let got = call(&world, &creds, &sha, *caller, method, path, n).await;
+            let got = call(&world, &creds, &sha, *caller, Held::Bearer, method, path, n).await;
             if got != *expected {
                 wrong.push(format!(
                     "{method} {path} as {caller:?}: {got}, expected {expected}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    world.server.shutdown().await;
+}
+
+/// The dashboard's cookie session (with its CSRF token and Origin) opens exactly what a bearer
+/// session of the same person does, on every endpoint.
+#[tokio::test]
+async fn a_dashboard_session_reaches_every_endpoint_as_a_bearer_session_does() {
+    let world = world().await;
+    rounds_support::publish_endline(&world).await;
+    let mut creds = credentials(&world).await;
+    for caller in CALLERS {
+        if let Some((org, role)) = person_of(&world, caller) {
+            let session = dashboard_session(&world, org, role).await;
+            creds.cookies.push((caller, session));
+        }
+    }
+    let bytes = attachment_bytes();
+    let sha = sha256_hex(&bytes);
+    let storage = &world.server.storage;
+    storage.append_attachment(&sha, 0, &bytes).await.unwrap();
+    storage.complete_attachment(&sha).await.unwrap();
+
+    let mut wrong = Vec::new();
+    let mut n = 0;
+    for (method, path, row) in &table() {
+        for (caller, expected) in CALLERS.iter().zip(row) {
+            n += 1;
+            if person_of(&world, *caller).is_none() {
+                continue;
+            }
+            let got = call(&world, &creds, &sha, *caller, Held::Cookie, method, path, n).await;
+            if got != *expected {
+                wrong.push(format!(
+                    "{method} {path} as {caller:?} by cookie: {got}, expected {expected}"
                 ));
             }
         }
