@@ -417,3 +417,12 @@ fn list_forms_counts_the_media_files_not_on_the_device() {
     got.sort();
     assert!(got.iter().all(|(_, n)| *n == 0), "{got:?}");
 }
+
+#[test]
+fn a_form_built_twice_is_the_same_form_version_even_a_second_later() {
+    // Re-importing a form is how its missing media arrive; the test workbooks must not differ by
+    // their creation time, or the store rightly calls the second import a version conflict.
+    let first = media_form();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(first == media_form(), "the workbook's bytes changed with the clock");
+}

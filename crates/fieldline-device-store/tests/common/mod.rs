@@ -52,6 +52,13 @@ pub fn count(dir: &Path, table: &str) -> i64 {
 /// A workbook from sheets of rows (every cell a string).
 pub fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
+    // A fixed creation time: the same sheets are the same bytes (the same form version) however
+    // long the test takes, instead of a version conflict when a second ticks over between two
+    // builds of one form.
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 1, 1)
+        .and_then(|d| d.and_hms(0, 0, 0))
+        .unwrap();
+    wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     for (name, rows) in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(*name).unwrap();
