@@ -1,5 +1,6 @@
 //! Why the store refused something, worded for the person holding the tablet.
 
+use crate::at_rest::{MAX_PIN_DIGITS, MIN_PIN_DIGITS};
 use crate::{MAX_ANSWER_FILE_BYTES, MAX_USERNAME_CHARS, MAX_UTC_OFFSET_MINUTES};
 
 const MIB: usize = 1024 * 1024;
@@ -112,6 +113,59 @@ pub enum StoreError {
     UnknownRound(String),
     #[error("device database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "this device's data is locked with a PIN; unlock it with the enumerator's PIN \
+         (`fieldline device` reads it from the FIELDLINE_PIN environment variable)"
+    )]
+    PinRequired,
+    #[error(
+        "this PIN cannot be used: {0}; a PIN is {MIN_PIN_DIGITS} to {MAX_PIN_DIGITS} digits \
+         (0-9 only)"
+    )]
+    InvalidPin(String),
+    #[error("{}", wrong_pin(*tries_before_wait, *wait_seconds))]
+    WrongPin {
+        /// Wrong PINs still allowed before each try has to wait.
+        tries_before_wait: u32,
+        /// How long the next try has to wait, in seconds (0: it can come at once).
+        wait_seconds: i64,
+    },
+    #[error(
+        "too many wrong PINs in a row: wait {wait_seconds} s before trying again (each further \
+         wrong PIN doubles the wait)"
+    )]
+    PinLocked { wait_seconds: i64 },
+    #[error(
+        "the PIN's key file {path} cannot be used ({reason}); without it this device's data \
+         cannot be unlocked: put back the copy that was beside the database"
+    )]
+    KeyFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error(
+        "this device's data has no PIN yet; open it with a PIN first (`fieldline device` with \
+         FIELDLINE_PIN set), which encrypts it"
+    )]
+    NoPinToChange,
+    #[error("the device's encrypted files: {0}")]
+    AtRest(String),
+}
+
+fn wrong_pin(tries_before_wait: u32, wait_seconds: i64) -> String {
+    if wait_seconds > 0 {
+        format!(
+            "the PIN is wrong; too many wrong PINs in a row: wait {wait_seconds} s before trying \
+             again"
+        )
+    } else if tries_before_wait == 0 {
+        "the PIN is wrong; after another wrong PIN each try will have to wait".to_owned()
+    } else {
+        format!(
+            "the PIN is wrong; {tries_before_wait} more wrong PIN(s) and each try will have to \
+             wait, longer each time"
+        )
+    }
 }
 
 impl From<fieldline_interview::ActionError> for StoreError {

@@ -96,6 +96,18 @@ pub fn open(
     migrations: &[Migration],
     durability: Durability,
 ) -> Result<Connection, OpenError> {
+    open_with(path, migrations, durability, |_| Ok(()))
+}
+
+/// [`open`], with `first` run on the new connection before anything reads the file: where an
+/// encrypted database is given its key (SQLCipher's `PRAGMA key` must come before any other
+/// statement, the pragmas here included). An error from `first` is an [`OpenError::Open`].
+pub fn open_with(
+    path: &Path,
+    migrations: &[Migration],
+    durability: Durability,
+    first: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+) -> Result<Connection, OpenError> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
             path: dir.to_owned(),
@@ -107,6 +119,7 @@ pub fn open(
         source,
     };
     let mut conn = Connection::open(path).map_err(open_error)?;
+    first(&conn).map_err(open_error)?;
     let synchronous = match durability {
         Durability::Normal => "NORMAL",
         Durability::Full => "FULL",
