@@ -7,11 +7,22 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Subcommand};
-use fieldline_device_store::{DeviceStore, FinalizeOutcome, SyncState};
+use fieldline_device_store::{DeviceStore, FinalizeOutcome, StoreError, SyncState};
 use fieldline_sync::{ClientConfig, SyncClient};
 use serde::Serialize;
 
+/// Where every `fieldline device` command reads the enumerator's PIN: an environment variable,
+/// not an argument, so the PIN stays out of the process list and the shell's history.
+const PIN_VARIABLE: &str = "FIELDLINE_PIN";
+/// Where `fieldline device change-pin` reads the new PIN.
+const NEW_PIN_VARIABLE: &str = "FIELDLINE_NEW_PIN";
+
 #[derive(Args)]
+#[command(
+    after_help = "With FIELDLINE_PIN set (6 to 16 digits), the profile's database is \
+    encrypted at rest under a key derived from that PIN: a new profile is created encrypted, a \
+    plain one is encrypted in place, an encrypted one needs the same PIN for every command."
+)]
 pub struct DeviceArgs {
     /// The device profile's directory (created when missing): its database holds the device's
     /// identity, enrollment, forms, drafts and outbox.
@@ -77,13 +88,16 @@ enum DeviceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace the PIN the profile is encrypted with: the current one in FIELDLINE_PIN, the new
+    /// one in FIELDLINE_NEW_PIN.
+    ChangePin,
 }
 
 pub fn run(args: DeviceArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.home)
         .with_context(|| format!("cannot create the device directory {}", args.home.display()))?;
-    let store = DeviceStore::open(&args.home)
-        .with_context(|| format!("cannot open the device in {}", args.home.display()))?;
+    let pin = read_pin(PIN_VARIABLE)?;
+    let mut store = open_store(&args.home, pin.as_deref())?;
     match args.command {
         DeviceCommand::Enroll {
             server,
@@ -100,7 +114,50 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         DeviceCommand::Sync { json } => sync(store, json),
         DeviceCommand::Status { json } => status(&store, json),
         DeviceCommand::Outbox { json } => outbox(&store, json),
+        DeviceCommand::ChangePin => change_pin(&mut store, pin.as_deref()),
     }
+}
+
+/// The PIN in the environment variable `name`, if it is set.
+fn read_pin(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(pin) => Ok(Some(pin)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            bail!("{name} is not text; set it to the PIN's digits")
+        }
+    }
+}
+
+fn open_store(home: &Path, pin: Option<&str>) -> Result<DeviceStore> {
+    let opened = match pin {
+        Some(pin) => DeviceStore::open_with_pin(home, pin),
+        None => DeviceStore::open(home),
+    };
+    match opened {
+        Ok(store) => Ok(store),
+        Err(StoreError::PinRequired) => bail!(
+            "the device in {} is encrypted with the enumerator's PIN: set {PIN_VARIABLE} to it \
+             (e.g. `{PIN_VARIABLE}=123456 fieldline device --home DIR status`)",
+            home.display()
+        ),
+        Err(e) => Err(e).with_context(|| format!("cannot open the device in {}", home.display())),
+    }
+}
+
+fn change_pin(store: &mut DeviceStore, pin: Option<&str>) -> Result<ExitCode> {
+    let Some(pin) = pin else {
+        bail!(
+            "this device has no PIN yet: set {PIN_VARIABLE} to the PIN to encrypt it with and run \
+             any `fieldline device` command"
+        );
+    };
+    let Some(new_pin) = read_pin(NEW_PIN_VARIABLE)? else {
+        bail!("set {NEW_PIN_VARIABLE} to the new PIN ({PIN_VARIABLE} holds the current one)");
+    };
+    store.change_pin(pin, &new_pin)?;
+    println!("the PIN was changed; from now on set {PIN_VARIABLE} to the new one");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -7,9 +7,17 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn fieldline(args: &[&str]) -> Output {
+    fieldline_with(args, &[])
+}
+
+/// Runs with these environment variables, and no PIN but the ones given.
+fn fieldline_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fieldline"))
         .args(args)
         .env("FIELDLINE_LOG", "warn")
+        .env_remove("FIELDLINE_PIN")
+        .env_remove("FIELDLINE_NEW_PIN")
+        .envs(env.iter().copied())
         .output()
         .expect("the fieldline binary runs")
 }
@@ -317,4 +325,237 @@ fn a_device_that_is_not_enrolled_says_how_to_enroll() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("http://HOST:PORT"));
+}
+
+/// A server with a campaign whose baseline round uses the KAP form; returns it with the admin
+/// command's database argument and the campaign id.
+fn kap_campaign(dir: &Path) -> (Serve, String, String) {
+    let db = format!("sqlite:{}", dir.join("server.sqlite3").display());
+    let server = serve(&db, dir);
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--db", &db];
+        all.extend_from_slice(args);
+        ok(&all).trim().to_owned()
+    };
+    admin(&["org", "create", "Safe Migration Network"]);
+    let campaign = admin(&[
+        "campaign",
+        "create",
+        "--owner",
+        "Safe Migration Network",
+        "--name",
+        "KAP 2026",
+    ]);
+    admin(&[
+        "round",
+        "create",
+        "--campaign",
+        &campaign,
+        "--name",
+        "baseline",
+        "--form",
+        &kap(),
+    ]);
+    (server, db, campaign)
+}
+
+fn enroll_code(db: &str, campaign: &str) -> String {
+    ok(&[
+        "admin",
+        "--db",
+        db,
+        "enroll-code",
+        "--campaign",
+        campaign,
+        "--org",
+        "Safe Migration Network",
+    ])
+    .trim()
+    .to_owned()
+}
+
+const PIN: &str = "482916";
+
+/// Free text no file of an encrypted profile may show: the relation named in a finalized
+/// interview, and in one left as a draft.
+const FINALIZED_RELATION: &str = "uncle Dilbahadur who left through Kakarbhitta";
+const DRAFT_RELATION: &str = "neighbour Sunmaya recruited by a Birgunj broker";
+
+/// Runs `fieldline device --home HOME ARGS` with FIELDLINE_PIN set to `pin` (unset for None).
+fn device(home: &Path, pin: Option<&str>, args: &[&str]) -> Output {
+    let mut all = vec!["device", "--home", home.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let env: Vec<(&str, &str)> = pin.map(|p| ("FIELDLINE_PIN", p)).into_iter().collect();
+    fieldline_with(&all, &env)
+}
+
+fn device_ok(home: &Path, pin: Option<&str>, args: &[&str]) -> String {
+    let out = device(home, pin, args);
+    assert!(
+        out.status.success(),
+        "fieldline device {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Enrolls `home`, pulls the round, fills one complete interview (finalized, not sent) and one
+/// that stays a draft, each naming a migrant's relation in free text.
+fn interview_on(home: &Path, pin: Option<&str>, server: &Serve, code: &str, scratch: &Path) {
+    device_ok(
+        home,
+        pin,
+        &["enroll", "--server", &server.url, "--code", code],
+    );
+    device_ok(home, pin, &["pull"]);
+    let complete = complete_interview(5).replace(
+        r#""/data/migrants[1]/m_relation": "brother""#,
+        &format!(r#""/data/migrants[1]/m_relation": "{FINALIZED_RELATION}""#),
+    );
+    assert!(complete.contains(FINALIZED_RELATION));
+    let complete = answers(scratch, "complete.json", &complete);
+    device_ok(
+        home,
+        pin,
+        &[
+            "fill",
+            "--form",
+            "safe_migration_kap",
+            "--answers",
+            &complete,
+        ],
+    );
+    let unfinished = answers(
+        scratch,
+        "unfinished.json",
+        &format!(
+            r#"[["province", "koshi"], ["municipality", "dharan"], ["ward", "6"],
+                ["consent", "yes"], ["/data/migrants[1]/m_relation", "{DRAFT_RELATION}"]]"#
+        ),
+    );
+    let out = device(
+        home,
+        pin,
+        &[
+            "fill",
+            "--form",
+            "safe_migration_kap",
+            "--answers",
+            &unfinished,
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kept as draft"));
+    assert_eq!(
+        device_ok(home, pin, &["status", "--json"]).trim(),
+        r#"{"drafts": 1, "finalized": 1, "pending": 1, "sent": 0, "rejected": 0}"#
+    );
+}
+
+/// Which of the interview's free-text answers some file under `dir` shows (WAL and shared
+/// memory included), by file.
+fn readable_answers(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(readable_answers(&path));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for answer in [FINALIZED_RELATION, DRAFT_RELATION] {
+            if bytes.windows(answer.len()).any(|w| w == answer.as_bytes()) {
+                found.push(format!("{answer:?} in {}", path.display()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn with_fieldline_pin_the_device_keeps_no_answer_readable_and_refuses_other_pins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, db, campaign) = kap_campaign(dir.path());
+    let home = dir.path().join("tablet");
+    interview_on(
+        &home,
+        Some(PIN),
+        &server,
+        &enroll_code(&db, &campaign),
+        dir.path(),
+    );
+    assert_eq!(readable_answers(&home), Vec::<String>::new());
+
+    let without = device(&home, None, &["status"]);
+    assert_eq!(without.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert!(stderr.contains("set FIELDLINE_PIN"), "{stderr}");
+
+    let wrong = device(&home, Some("111111"), &["outbox"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("the PIN is wrong"), "{stderr}");
+    assert!(stderr.contains("4 more wrong PIN(s)"), "{stderr}");
+    for _ in 0..4 {
+        device(&home, Some("111111"), &["outbox"]);
+    }
+    let slowed = device(&home, Some(PIN), &["status"]);
+    assert_eq!(slowed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&slowed.stderr);
+    assert!(stderr.contains("too many wrong PINs"), "{stderr}");
+
+    let short = device(&home, Some("1234"), &["status"]);
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(stderr.contains("6 to 16 digits"), "{stderr}");
+    drop(server);
+}
+
+#[test]
+fn without_fieldline_pin_the_answers_are_readable_until_a_pin_encrypts_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, db, campaign) = kap_campaign(dir.path());
+    let home = dir.path().join("tablet");
+    interview_on(
+        &home,
+        None,
+        &server,
+        &enroll_code(&db, &campaign),
+        dir.path(),
+    );
+    // The positive control of the search above: a plain profile shows both answers.
+    assert_eq!(
+        readable_answers(&home).len(),
+        2,
+        "{:?}",
+        readable_answers(&home)
+    );
+    let outbox_before = device_ok(&home, None, &["outbox", "--json"]);
+
+    // The first command with a PIN encrypts the profile in place, keeping the draft and outbox.
+    assert_eq!(
+        device_ok(&home, Some(PIN), &["status", "--json"]).trim(),
+        r#"{"drafts": 1, "finalized": 1, "pending": 1, "sent": 0, "rejected": 0}"#
+    );
+    assert_eq!(readable_answers(&home), Vec::<String>::new());
+    assert_eq!(
+        device_ok(&home, Some(PIN), &["outbox", "--json"]),
+        outbox_before
+    );
+
+    // A new PIN, then the queued interview goes out under it.
+    let change = fieldline_with(
+        &["device", "--home", home.to_str().unwrap(), "change-pin"],
+        &[("FIELDLINE_PIN", PIN), ("FIELDLINE_NEW_PIN", "735104")],
+    );
+    assert!(
+        change.status.success(),
+        "{}",
+        String::from_utf8_lossy(&change.stderr)
+    );
+    assert_eq!(device(&home, Some(PIN), &["status"]).status.code(), Some(1));
+    let synced: serde_json::Value =
+        serde_json::from_str(&device_ok(&home, Some("735104"), &["sync", "--json"])).unwrap();
+    assert_eq!(synced["accepted"], 1, "{synced}");
+    assert_eq!(readable_answers(&home), Vec::<String>::new());
+    drop(server);
 }
