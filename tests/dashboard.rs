@@ -330,7 +330,7 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
             devices.len()
         );
         click(&client, &format!("{row} button.revoke")).await?;
-        let question = texts(&client, "#confirm-revoke p").await?;
+        let question = more_than(&client, "#confirm-revoke p", 0).await?;
         anyhow::ensure!(
             question.len() == 1 && question[0].starts_with(&format!("Revoke {}?", lost.label)),
             "the confirmation reads {question:?}"

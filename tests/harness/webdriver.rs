@@ -74,11 +74,13 @@ pub async fn wait_text(client: &Client, css: &str, expected: &str) -> anyhow::Re
     let mut last = None;
     while tokio::time::Instant::now() < deadline {
         if let Ok(element) = client.find(Locator::Css(css)).await {
-            let text = element.text().await?;
-            if text == expected {
-                return Ok(());
+            match element.text().await {
+                Ok(text) if text == expected => return Ok(()),
+                Ok(text) => last = Some(text),
+                // The page re-rendered the element between finding and reading it: look again.
+                Err(err) if err.is_stale_element_reference() => {}
+                Err(err) => return Err(err.into()),
             }
-            last = Some(text);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
