@@ -3,6 +3,7 @@
 //! `.xlsx` and vice versa.
 
 use std::io::Cursor;
+use std::panic::AssertUnwindSafe;
 
 use calamine::{Data, Range, Reader, Xls, Xlsx};
 
@@ -73,14 +74,20 @@ pub fn read(bytes: &[u8], problems: &mut Problems) -> Option<Workbook> {
         ));
         return None;
     };
-    let result = match format {
+    // calamine indexes into damaged files without checking everywhere (fuzzing found a
+    // truncated .xls whose sector table points past the end of the file): a workbook anyone can
+    // upload must not take the server, the CLI or the app down with it, so a panic while reading
+    // is a damaged file like any other. (Where panics abort, as in the wasm UI, this cannot
+    // catch; the device imports only files its own user picked.)
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| match format {
         Format::Xlsx => Xlsx::new(Cursor::new(bytes))
             .map_err(|e| e.to_string())
             .and_then(|mut wb| collect(&mut wb, Flavor::Xlsx, problems)),
         Format::Xls => Xls::new(Cursor::new(bytes))
             .map_err(|e| e.to_string())
             .and_then(|mut wb| collect(&mut wb, Flavor::Xls, problems)),
-    };
+    }))
+    .unwrap_or_else(|_| Err("it is damaged (its structure points outside the file)".into()));
     match result {
         Ok(wb) => Some(wb),
         Err(e) => {
