@@ -6,12 +6,13 @@
 
 mod api;
 mod charts;
+mod report_view;
+mod sealed;
 
 use fieldline_protocol::dashboard::{Progress, ReportView, RoundSampling};
 use fieldline_protocol::LoginRequest;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use api::{Campaign, Failure, Session};
@@ -359,13 +360,6 @@ fn sampling_section(s: &RoundSampling) -> Html {
     }
 }
 
-fn select_value(e: &Event) -> String {
-    e.target()
-        .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
-        .map(|s| s.value())
-        .unwrap_or_default()
-}
-
 #[function_component(ReportPage)]
 fn report_page(props: &ViewProps) -> Html {
     let by = use_state(String::new);
@@ -384,10 +378,6 @@ fn report_page(props: &ViewProps) -> Html {
         0,
         props.on_refused.clone(),
     );
-    let setter = |s: &UseStateHandle<String>| {
-        let s = s.clone();
-        Callback::from(move |e: Event| s.set(select_value(&e)))
-    };
     let download = |path: String, file: String| {
         let status = download_status.clone();
         Callback::from(move |_| {
@@ -402,27 +392,12 @@ fn report_page(props: &ViewProps) -> Html {
         })
     };
     let r = match loading_or_error(&report) {
+        // The server cannot read an end-to-end encrypted campaign: the page computes its report.
+        Err(_) if matches!(&*report, Some(Err(f)) if f.status == 409) => {
+            return html! { <sealed::SealedReport campaign={props.campaign.clone()} on_refused={props.on_refused.clone()} /> }
+        }
         Err(h) => return html! { <section id="report">{ h }</section> },
         Ok(r) => r,
-    };
-    let options = |id: &str,
-                   label: &str,
-                   none: &str,
-                   choices: &[fieldline_protocol::dashboard::ColumnChoice],
-                   current: &str,
-                   onchange: Callback<Event>| {
-        html! {
-            <label>{ label }<br/>
-                <select id={id.to_string()} onchange={onchange}>
-                    <option value="" selected={current.is_empty()}>{ none }</option>
-                    { for choices.iter().map(|c| html! {
-                        <option value={c.column.clone()} selected={c.column == current}>
-                            { if c.label.is_empty() { c.column.clone() } else { format!("{} ({})", c.label, c.column) } }
-                        </option>
-                    }) }
-                </select>
-            </label>
-        }
     };
     let slug = |s: &str| {
         s.chars()
@@ -438,30 +413,8 @@ fn report_page(props: &ViewProps) -> Html {
     let name = slug(&props.campaign.name);
     html! {
         <div id="report">
-            <section>
-                <p>{ format!("{}: baseline {} submissions, endline {} submissions. Method: {}. Intervals are 95% confidence intervals.", r.title, r.baseline_rows, r.endline_rows, r.design) }</p>
-                if r.reach == "organization" { <p class="muted">{ "Computed from your own organization's submissions only." }</p> }
-                <div class="settings">
-                    { options("breakdown", "Break down by", "No breakdown", &r.breakdowns, &by, setter(&by)) }
-                    { options("cluster", "Clusters (sampling units)", "None: simple random sample", &r.clusters, &cluster, setter(&cluster)) }
-                    { options("weight", "Weights", "None", &r.weights, &weight, setter(&weight)) }
-                </div>
-            </section>
-            { for r.indicators.iter().map(|i| html! {
-                <section class="indicator" id={format!("indicator-{}", i.name)}>
-                    <h3>{ &i.label }<span class="muted">{ format!(" ({})", i.name) }</span></h3>
-                    { charts::indicator(i) }
-                    <table>
-                        <tr><th>{ "Group" }</th><th>{ "Baseline n" }</th><th>{ "Endline n" }</th><th>{ "Change" }</th></tr>
-                        { for i.groups.iter().map(|g| html! {
-                            <tr>
-                                <td>{ &g.title }</td><td>{ g.baseline.n }</td><td>{ g.endline.n }</td>
-                                <td class="change">{ &g.change }</td>
-                            </tr>
-                        }) }
-                    </table>
-                </section>
-            }) }
+            { report_view::summary_and_settings(r, [&by, &cluster, &weight]) }
+            { report_view::indicators(r) }
             <section class="downloads">
                 <h3>{ "Downloads" }</h3>
                 <p>
