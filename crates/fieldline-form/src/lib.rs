@@ -67,4 +67,4 @@ pub use problems::{column_letter, Column, FormErrors, Problem};
 pub use settings::Settings;
 pub use types::{DataType, QuestionType};
 #[cfg(feature = "xlsform")]
-pub use workbook::{detect_format, Format};
+pub use workbook::{detect_format, Format, MAX_SHEET_CELLS};

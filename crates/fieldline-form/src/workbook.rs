@@ -5,7 +5,7 @@
 use std::io::Cursor;
 use std::panic::AssertUnwindSafe;
 
-use calamine::{Data, Range, Reader, Xls, Xlsx};
+use calamine::{Data, Reader, Xls, Xlsx};
 
 use crate::cells::{cell_text, CellError, Flavor};
 use crate::problems::{column_letter, Column, Problem, Problems};
@@ -105,11 +105,79 @@ pub fn read(bytes: &[u8], problems: &mut Problems) -> Option<Workbook> {
     }
 }
 
+/// How many cells a form sheet may span, counting every cell from A1 to its last value in each
+/// row (what the reader keeps). Real forms span a few tens of thousands; without a bound a 5 KB
+/// `.xlsx` with one value in A1 and one in XFD1048576 asks for 512 GiB at once, which aborts
+/// the process reading it.
+pub const MAX_SHEET_CELLS: usize = 4_000_000;
+
+/// How a workbook's sheets are read into cells.
+trait SheetSource {
+    fn read_sheet(
+        &mut self,
+        name: &str,
+        flavor: Flavor,
+        problems: &mut Problems,
+    ) -> Result<Sheet, String>;
+}
+
+impl<RS: std::io::Read + std::io::Seek> SheetSource for Xlsx<RS> {
+    /// Cell by cell, never as one rectangle: calamine's ranges are dense, so a stray far-away
+    /// value would cost memory for every cell in between.
+    fn read_sheet(
+        &mut self,
+        name: &str,
+        flavor: Flavor,
+        problems: &mut Problems,
+    ) -> Result<Sheet, String> {
+        let mut cells = self
+            .worksheet_cells_reader(name)
+            .map_err(|e| e.to_string())?;
+        let mut sheet = SheetBuilder::new(name);
+        while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+            let (row, column) = cell.get_position();
+            sheet.place(
+                row,
+                column,
+                &Data::from(cell.get_value().clone()),
+                flavor,
+                problems,
+            )?;
+        }
+        Ok(sheet.finish())
+    }
+}
+
+impl<RS: std::io::Read + std::io::Seek> SheetSource for Xls<RS> {
+    /// calamine reads a `.xls` sheet only as a rectangle; the format itself bounds it (65,536
+    /// rows of 256 columns).
+    fn read_sheet(
+        &mut self,
+        name: &str,
+        flavor: Flavor,
+        problems: &mut Problems,
+    ) -> Result<Sheet, String> {
+        let range = self.worksheet_range(name).map_err(|e| e.to_string())?;
+        let mut sheet = SheetBuilder::new(name);
+        if let Some((row0, column0)) = range.start() {
+            for (row, column, data) in range.used_cells() {
+                sheet.place(
+                    row0 + row as u32,
+                    column0 + column as u32,
+                    data,
+                    flavor,
+                    problems,
+                )?;
+            }
+        }
+        Ok(sheet.finish())
+    }
+}
+
 fn collect<R, RS>(wb: &mut R, flavor: Flavor, problems: &mut Problems) -> Result<Workbook, String>
 where
-    R: Reader<RS>,
+    R: Reader<RS> + SheetSource,
     RS: std::io::Read + std::io::Seek,
-    R::Error: std::fmt::Display,
 {
     let names = wb.sheet_names();
     let mut out = Workbook {
@@ -133,62 +201,88 @@ where
             ));
             continue;
         }
-        let range = wb.worksheet_range(name).map_err(|e| e.to_string())?;
-        let sheet = to_sheet(name, &range, flavor, problems);
+        let sheet = wb.read_sheet(name, flavor, problems)?;
         out.sheets.push((key, sheet));
     }
     Ok(out)
 }
 
-fn to_sheet(name: &str, range: &Range<Data>, flavor: Flavor, problems: &mut Problems) -> Sheet {
-    let mut rows: Vec<Vec<Option<String>>> = Vec::new();
-    let Some((r0, c0)) = range.start() else {
-        return Sheet {
-            name: name.to_string(),
-            rows,
-        };
-    };
-    for (i, row) in range.rows().enumerate() {
-        let r = r0 as usize + i;
-        let mut cells: Vec<Option<String>> = vec![None; c0 as usize];
-        for (j, data) in row.iter().enumerate() {
-            match cell_text(data, flavor) {
-                Ok(t) => cells.push(t),
-                Err(CellError::AmbiguousDate) => {
-                    let c = c0 as usize + j;
-                    problems.push(Problem {
-                        sheet: name.to_string(),
-                        row: Some(r as u32 + 1),
-                        column: Some(Column {
-                            letter: column_letter(c),
-                            header: String::new(),
-                        }),
-                        message: "the .xls file has an invalid (ambiguous) date in this cell"
+/// A sheet filled a cell at a time, within [`MAX_SHEET_CELLS`].
+struct SheetBuilder {
+    sheet: Sheet,
+    /// Cells the rows span so far (each row counts at least one).
+    spanned: usize,
+}
+
+impl SheetBuilder {
+    fn new(name: &str) -> Self {
+        SheetBuilder {
+            sheet: Sheet {
+                name: name.to_string(),
+                rows: Vec::new(),
+            },
+            spanned: 0,
+        }
+    }
+
+    /// Puts the text of `data` at 0-based `row` and `column`; an empty cell changes nothing.
+    fn place(
+        &mut self,
+        row: u32,
+        column: u32,
+        data: &Data,
+        flavor: Flavor,
+        problems: &mut Problems,
+    ) -> Result<(), String> {
+        let (r, c) = (row as usize, column as usize);
+        let text = match cell_text(data, flavor) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(()),
+            Err(CellError::AmbiguousDate) => {
+                problems.push(Problem {
+                    sheet: self.sheet.name.clone(),
+                    row: Some(row + 1),
+                    column: Some(Column {
+                        letter: column_letter(c),
+                        header: String::new(),
+                    }),
+                    message: "the .xls file has an invalid (ambiguous) date in this cell".into(),
+                    hint: Some(
+                        "dates before 1900-03-01 are ambiguous in Excel; type the value as text \
+                         (start it with an apostrophe)"
                             .into(),
-                        hint: Some(
-                            "dates before 1900-03-01 are ambiguous in Excel; type the value as \
-                             text (start it with an apostrophe)"
-                                .into(),
-                        ),
-                    });
-                    cells.push(None);
-                }
+                    ),
+                });
+                return Ok(());
             }
+        };
+        let new_rows = (r + 1).saturating_sub(self.sheet.rows.len());
+        let row_len = self.sheet.rows.get(r).map_or(0, Vec::len);
+        let new_cells = (c + 1).saturating_sub(row_len.max(1));
+        if self.spanned + new_rows + new_cells > MAX_SHEET_CELLS {
+            return Err(format!(
+                "its sheet '{}' has a value in row {}, column {}, so far from the rest that \
+                 reading it would take more than {MAX_SHEET_CELLS} cells; delete the rows and \
+                 columns beyond the form",
+                self.sheet.name,
+                r + 1,
+                column_letter(c)
+            ));
         }
-        while cells.last().is_some_and(|c| c.is_none()) {
-            cells.pop();
+        self.spanned += new_rows + new_cells;
+        if new_rows > 0 {
+            self.sheet.rows.resize(r + 1, Vec::new());
         }
-        if rows.len() < r {
-            rows.resize(r, Vec::new());
+        let cells = &mut self.sheet.rows[r];
+        if cells.len() <= c {
+            cells.resize(c + 1, None);
         }
-        rows.push(cells);
+        cells[c] = Some(text);
+        Ok(())
     }
-    while rows.last().is_some_and(|r| r.is_empty()) {
-        rows.pop();
-    }
-    Sheet {
-        name: name.to_string(),
-        rows,
+
+    fn finish(self) -> Sheet {
+        self.sheet
     }
 }
 

@@ -23,3 +23,44 @@ fn an_xls_whose_sector_table_points_past_its_end_is_refused_not_a_panic() {
     );
     assert!(message.contains("save it again as .xlsx"), "{message}");
 }
+
+/// A survey sheet with its header, plus `far` values in the last column of the first rows.
+fn survey_with_far_values(far_rows: u32, far_row_start: u32) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let survey = workbook.add_worksheet().set_name("survey").unwrap();
+    for (column, header) in ["type", "name", "label"].into_iter().enumerate() {
+        survey.write_string(0, column as u16, header).unwrap();
+    }
+    for (column, cell) in ["text", "q", "Q"].into_iter().enumerate() {
+        survey.write_string(1, column as u16, cell).unwrap();
+    }
+    for row in far_row_start..far_row_start + far_rows {
+        survey.write_string(row, 16_383, "far").unwrap();
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+#[test]
+fn a_stray_value_in_the_last_cell_of_the_sheet_costs_no_more_than_its_row() {
+    // 5 KB whose one value in XFD1048576 once asked for a 512 GiB rectangle, aborting the
+    // process.
+    let bytes = survey_with_far_values(1, 1_048_575);
+    assert!(bytes.len() < 10_000, "{}", bytes.len());
+    // A value in a row without a type, name or label is a note for humans: the form loads.
+    let form = Form::from_xlsform(&bytes, &Attachments::new()).unwrap();
+    assert!(form.find("q").is_some());
+}
+
+#[test]
+fn a_sheet_spanning_more_than_the_cell_budget_is_refused_in_words() {
+    // 300 rows reaching column XFD: 4.9 million cells, more than a form sheet may span.
+    let message = refusal(&survey_with_far_values(300, 2));
+    assert!(
+        message.contains(&format!(
+            "more than {} cells",
+            fieldline_form::MAX_SHEET_CELLS
+        )),
+        "{message}"
+    );
+    assert!(message.contains("column XFD"), "{message}");
+}
