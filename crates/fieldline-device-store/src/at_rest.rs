@@ -197,17 +197,21 @@ impl KeyFile {
         Ok(key)
     }
 
-    /// How long the enumerator must still wait before the next try, in milliseconds (0: none).
-    fn wait_remaining_ms(&self, now_ms: i64) -> i64 {
+    /// How long the next try waits after the last one, in milliseconds (0: none).
+    fn wait_ms(&self) -> i64 {
         let Some(doublings) = self.failed_attempts.checked_sub(FREE_ATTEMPTS) else {
             return 0;
         };
-        let wait = FIRST_WAIT_MS
+        FIRST_WAIT_MS
             .saturating_mul(1i64 << doublings.min(20))
-            .min(LONGEST_WAIT_MS);
+            .min(LONGEST_WAIT_MS)
+    }
+
+    /// How long the enumerator must still wait before the next try, in milliseconds (0: none).
+    fn wait_remaining_ms(&self, now_ms: i64) -> i64 {
         // A clock set back before the last try counts as no time elapsed, not as a wait forgiven.
         let elapsed = now_ms.saturating_sub(self.last_attempt_unix_ms).max(0);
-        (wait - elapsed).max(0)
+        (self.wait_ms() - elapsed).max(0)
     }
 
     /// Starts a try of a PIN: refused while a wait runs; otherwise counted as wrong, on disk,
@@ -225,11 +229,12 @@ impl KeyFile {
         self.write(data_dir)
     }
 
-    /// The error for the PIN just tried and found wrong.
+    /// The error for the PIN just tried and found wrong, with the whole wait it earned (counted
+    /// from the start of the try, so a little of it has passed already).
     pub(crate) fn wrong_pin(&self) -> StoreError {
         StoreError::WrongPin {
             tries_before_wait: FREE_ATTEMPTS.saturating_sub(self.failed_attempts),
-            wait_seconds: whole_seconds(self.wait_remaining_ms(now_millis())),
+            wait_seconds: whole_seconds(self.wait_ms()),
         }
     }
 
@@ -299,8 +304,15 @@ pub(crate) fn encrypt_in_place(data_dir: &Path, pin: &str) -> Result<DatabaseKey
     let key = key_file.derive_key(pin)?;
     {
         let plain = Connection::open(&database)?;
-        // Every committed change into the main file, so the copy misses nothing still in the WAL.
-        plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        // A checkpoint that cannot finish means another program (the field app?) has the
+        // database open: its next writes would go to a WAL about to be deleted.
+        let busy: i64 = plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err(StoreError::AtRest(format!(
+                "{} is in use by another program; close it (the field app?) and try again",
+                database.display()
+            )));
+        }
         plain.execute(
             "ATTACH DATABASE ?1 AS encrypted KEY ?2",
             (
@@ -325,6 +337,13 @@ pub(crate) fn encrypt_in_place(data_dir: &Path, pin: &str) -> Result<DatabaseKey
     sync_directory(data_dir).map_err(|e| file_error(data_dir, e))?;
     remove_wal_and_shared_memory(&database)?;
     Ok(key)
+}
+
+/// Makes way for a new database where the file is missing or empty. A WAL beside an empty file
+/// holds nothing committed (creating a database in WAL mode writes its first page to the main
+/// file), but one left by a creation that was killed would be replayed into the new database.
+pub(crate) fn clear_before_creating(database: &Path) -> Result<(), StoreError> {
+    remove_wal_and_shared_memory(database)
 }
 
 fn remove_wal_and_shared_memory(database: &Path) -> Result<(), StoreError> {

@@ -92,6 +92,7 @@ impl DeviceStore {
             at_rest::DatabaseState::New => {
                 // The salt is on disk before the database exists, so no database is ever
                 // without the means to open it.
+                at_rest::clear_before_creating(&path)?;
                 let key_file = at_rest::KeyFile::fresh()?;
                 key_file.write(data_dir)?;
                 let key = key_file.derive_key(pin)?;

@@ -220,7 +220,10 @@ fn wrong_pins_are_refused_and_after_five_in_a_row_each_try_waits() {
     // While the wait runs even the right PIN is not tried.
     let locked = DeviceStore::open_with_pin(dir.path(), PIN).err().unwrap();
     match locked {
-        StoreError::PinLocked { wait_seconds } => assert!((29..=30).contains(&wait_seconds)),
+        StoreError::PinLocked { wait_seconds } => {
+            // Less the time the last try took, longer on a busy machine.
+            assert!((20..=30).contains(&wait_seconds), "{wait_seconds}")
+        }
         other => panic!("{other}"),
     }
     assert!(locked.to_string().contains("wait"), "{locked}");
@@ -321,16 +324,28 @@ fn plain_profile(dir: &Path) {
 
 #[test]
 fn a_plain_profile_opened_with_a_pin_is_encrypted_in_place_keeping_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    plain_profile(dir.path());
-    let mut plain = DeviceStore::open(dir.path()).unwrap();
+    let app = tempfile::tempdir().unwrap();
+    plain_profile(app.path());
+    let mut plain = DeviceStore::open(app.path()).unwrap();
+    // Changes the app made last, still only in the WAL when it was killed: the files copied now,
+    // with the store open, are what a killed app leaves.
+    plain.set_username("Asha Rai").unwrap();
+    let (form_id, version) = {
+        let form = &plain.list_forms().unwrap()[0];
+        (form.form_id.clone(), form.version.clone())
+    };
+    let last = plain.start_draft(&form_id, &version, NEPAL).unwrap();
+    plain.record_answer(&last, "province", "koshi").unwrap();
     let device_id = plain.profile().unwrap().device_id;
     let before = everything(&mut plain);
-    assert_eq!((before.0.len(), before.1.len()), (1, 2));
-    // The plain store stays open while the WAL holds its last changes, as after a crash.
-    let wal_before = std::fs::metadata(dir.path().join(format!("{DATABASE_FILE}-wal")));
-    assert!(wal_before.is_ok());
+    assert_eq!((before.0.len(), before.1.len()), (2, 2));
+    let dir = tempfile::tempdir().unwrap();
+    for name in file_names(app.path()) {
+        std::fs::copy(app.path().join(&name), dir.path().join(&name)).unwrap();
+    }
     drop(plain);
+    let wal = std::fs::metadata(dir.path().join(format!("{DATABASE_FILE}-wal"))).unwrap();
+    assert!(wal.len() > 0, "the last changes are in the WAL");
 
     let mut encrypted = DeviceStore::open_with_pin(dir.path(), PIN).unwrap();
     assert!(encrypted.is_pin_protected());
@@ -381,6 +396,92 @@ fn a_conversion_killed_before_its_rename_leaves_the_plain_profile_usable() {
     drop(encrypted);
     assert_eq!(file_names(dir.path()), [KEY_FILE, DATABASE_FILE]);
     assert_eq!(found_in_files(dir.path(), &secrets()), Vec::<String>::new());
+}
+
+/// `cargo test` builds the crate's examples next to the test binaries' directory.
+fn encrypt_profile_example() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let debug = exe.parent().unwrap().parent().unwrap();
+    debug
+        .join("examples")
+        .join(format!("encrypt_profile{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A copy of every file of the profile in `from`.
+fn copy_profile(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for name in file_names(from) {
+        std::fs::copy(from.join(&name), to.path().join(&name)).unwrap();
+    }
+    to
+}
+
+#[test]
+fn sigkill_at_random_moments_of_the_conversion_leaves_a_profile_with_everything() {
+    let exe = encrypt_profile_example();
+    assert!(
+        exe.exists(),
+        "{} not built (cargo test builds examples)",
+        exe.display()
+    );
+    // A profile big enough (a 20 MB recording kept with the draft) that copying it takes a
+    // good part of the conversion, not only the key's derivation before it.
+    let template = tempfile::tempdir().unwrap();
+    plain_profile(template.path());
+    let mut plain = DeviceStore::open(template.path()).unwrap();
+    let draft = plain.list_drafts().unwrap()[0].instance_id.clone();
+    let recording: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    plain
+        .attach_file(&draft, "photo", "IMG_0003.jpg", &recording)
+        .unwrap();
+    let before = everything(&mut plain);
+    drop(plain);
+
+    let run = |dir: &Path| {
+        std::process::Command::new(&exe)
+            .arg(dir)
+            .arg(PIN)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let whole = copy_profile(template.path());
+    let started = std::time::Instant::now();
+    assert!(run(whole.path()).wait().unwrap().success());
+    let full_run = started.elapsed();
+
+    // Seeded (xorshift64*), so a failing run can be repeated exactly.
+    let mut seed = 0x5EED_C1F3_u64;
+    let (mut still_plain, mut encrypted) = (0, 0);
+    for round in 0..12 {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        let fraction = (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % 1000) as f64 / 1000.0;
+        let dir = copy_profile(template.path());
+        let mut child = run(dir.path());
+        std::thread::sleep(full_run.mul_f64(0.3 + 0.8 * fraction));
+        // Child::kill sends SIGKILL on Unix: nothing of the conversion gets to clean up.
+        let _ = child.kill();
+        child.wait().unwrap();
+        let header = std::fs::read(dir.path().join(DATABASE_FILE)).unwrap();
+        let mut store = if header.starts_with(b"SQLite format 3\0") {
+            still_plain += 1;
+            DeviceStore::open(dir.path()).unwrap()
+        } else {
+            encrypted += 1;
+            DeviceStore::open_with_pin(dir.path(), PIN)
+                .unwrap_or_else(|e| panic!("round {round}: {e}"))
+        };
+        assert_eq!(everything(&mut store), before, "round {round}");
+        drop(store);
+        // And a profile left plain converts on the next try.
+        let mut store = DeviceStore::open_with_pin(dir.path(), PIN).unwrap();
+        assert_eq!(everything(&mut store), before, "round {round}");
+    }
+    eprintln!(
+        "full conversion {full_run:?}; killed: {still_plain} left plain, {encrypted} encrypted"
+    );
 }
 
 #[test]
