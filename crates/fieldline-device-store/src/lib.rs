@@ -68,8 +68,8 @@ const _: fn() = || {
 
 impl DeviceStore {
     /// Opens (creating if needed) the profile in `data_dir`, migrating it to the current schema.
-    /// The database stays plain; a profile encrypted with a PIN is refused with
-    /// [`StoreError::PinRequired`].
+    /// The database stays plain (the field app's behaviour until it asks for a PIN); a profile
+    /// encrypted with a PIN is refused with [`StoreError::PinRequired`].
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
         if at_rest::database_state(&path)? == at_rest::DatabaseState::Encrypted {
@@ -82,7 +82,8 @@ impl DeviceStore {
     /// profile is created encrypted, a plain one is encrypted in place (keeping everything in it),
     /// an encrypted one is unlocked. A wrong PIN is [`StoreError::WrongPin`]; after
     /// [`FREE_ATTEMPTS`] wrong PINs in a row each try must wait ([`StoreError::PinLocked`]), 30 s
-    /// and doubling, up to an hour; the right PIN ends the waits.
+    /// and doubling, up to an hour; the right PIN ends the waits. Encrypting a plain profile
+    /// takes it from under any other program that has it open: close those first.
     pub fn open_with_pin(data_dir: &Path, pin: &str) -> Result<Self, StoreError> {
         at_rest::check_pin(pin)?;
         std::fs::create_dir_all(data_dir)
@@ -90,9 +91,9 @@ impl DeviceStore {
         let path = data_dir.join(DATABASE_FILE);
         match at_rest::database_state(&path)? {
             at_rest::DatabaseState::New => {
+                at_rest::clear_before_creating(&path)?;
                 // The salt is on disk before the database exists, so no database is ever
                 // without the means to open it.
-                at_rest::clear_before_creating(&path)?;
                 let key_file = at_rest::KeyFile::fresh()?;
                 key_file.write(data_dir)?;
                 let key = key_file.derive_key(pin)?;
@@ -121,9 +122,10 @@ impl DeviceStore {
     }
 
     /// Replaces the PIN of a profile opened with [`DeviceStore::open_with_pin`]. The old PIN is
-    /// checked like an unlock (wrong ones count towards the waits). The salt stays, so the key
-    /// file does not change and re-encrypting under the new key is one transaction: a crash
-    /// leaves the old PIN or the new one working, never neither.
+    /// checked like an unlock (wrong ones count towards the waits). The salt and parameters stay,
+    /// so the key file keeps opening the database whatever happens, and re-encrypting under the
+    /// new key is one transaction: a crash leaves the old PIN or the new one working, never
+    /// neither.
     pub fn change_pin(&mut self, old_pin: &str, new_pin: &str) -> Result<(), StoreError> {
         at_rest::check_pin(new_pin)?;
         if !self.pin_protected {
