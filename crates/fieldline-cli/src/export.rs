@@ -4,7 +4,9 @@
 //! `fieldline_export`: by default the respondent-level table (the form's fields outside
 //! repeats, named as in the form, then instance_id, device and received_at; the CSV is what
 //! `fieldline analyze` reads), with `--repeat NAME` that repeat's table (a row per instance,
-//! with PARENT_KEY and KEY to join it back).
+//! with PARENT_KEY and KEY to join it back). Fields the form marks sensitive (names, phone
+//! numbers, GPS) are left out unless `--include-sensitive` asks for them, so that a file that
+//! travels does not identify anyone by default; the report never needs them.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -46,6 +48,10 @@ pub struct ExportArgs {
     /// Export this repeat's table instead (one row per instance, with PARENT_KEY and KEY).
     #[arg(long, value_name = "NAME")]
     repeat: Option<String>,
+    /// Keep the fields the form marks sensitive (names, phone numbers, GPS), which are left out
+    /// by default.
+    #[arg(long)]
+    include_sensitive: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,11 +107,14 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
         .with_context(|| format!("the round {:?} has no form definition", round.name))?;
     let form: Form = serde_json::from_str(&definition)
         .with_context(|| format!("cannot read the form definition of round {:?}", round.name))?;
-    let layout = match &args.repeat {
+    let mut layout = match &args.repeat {
         None => Layout::new(&form),
         Some(repeat) => Layout::for_repeat(&form, repeat)
             .with_context(|| format!("cannot export round {:?}", round.name))?,
     };
+    if !args.include_sensitive {
+        layout = layout.without_sensitive(&form);
+    }
 
     let file =
         File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -160,6 +169,13 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
             round.name,
             campaign.name
         ),
+    }
+    if !layout.omitted().is_empty() {
+        eprintln!(
+            "left out {} field(s) the form marks sensitive: {} (--include-sensitive keeps them)",
+            layout.omitted().len(),
+            layout.omitted().join(", ")
+        );
     }
     if encrypted > 0 {
         eprintln!(

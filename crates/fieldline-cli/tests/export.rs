@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use fieldline_server::secrets::{enrollment_code_hash, sha256_hex};
-use fieldline_server::storage::{open_storage, DatabaseUrl, Incoming, Outcome, PayloadEncoding};
+use fieldline_server::storage::{
+    open_storage, DatabaseUrl, Incoming, NewRound, Outcome, PayloadEncoding,
+};
 
 const CAMPAIGN: &str = "Safe migration 2026";
 const AWKWARD: &str = "a \"quoted\", comma\nand newline";
@@ -342,6 +344,55 @@ impl Round {
         Round { dir, db }
     }
 
+    /// The same campaign and interviews, its form's nodes named in `sensitive` marked so (as
+    /// the survey sheet's `sensitive` column marks them), set up through the storage.
+    fn with_sensitive(sensitive: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("server.sqlite3");
+        let xlsform = std::fs::read(kap_form()).unwrap();
+        let mut form = fieldline_form::Form::from_xlsform_named(
+            kap_form(),
+            &xlsform,
+            &fieldline_form::Attachments::new(),
+        )
+        .unwrap();
+        for node in form.nodes.iter_mut() {
+            node.sensitive = sensitive.contains(&node.name.as_str());
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let storage = open_storage(&DatabaseUrl::Sqlite(db_path.clone()))
+                .await
+                .unwrap();
+            let org = storage.create_organization("Owner NGO").await.unwrap();
+            let campaign = storage.create_campaign(&org.id, CAMPAIGN).await.unwrap();
+            storage
+                .create_round(NewRound {
+                    campaign_id: campaign.id.clone(),
+                    name: "baseline".into(),
+                    form_id: form.settings.form_id.clone(),
+                    form_version: form.settings.version.clone().unwrap_or_default(),
+                    title: form.settings.form_title.clone(),
+                    file_name: "safe_migration_kap.xlsx".into(),
+                    sha256: sha256_hex(&xlsform),
+                    definition: serde_json::to_string(&form).unwrap(),
+                    xlsform,
+                })
+                .await
+                .unwrap();
+            storage
+                .create_enrollment_codes(&campaign.id, &org.id, &[enrollment_code_hash("code")])
+                .await
+                .unwrap();
+        });
+        store(&db_path, "code");
+        let db = format!("sqlite:{}", db_path.display());
+        Round { dir, db }
+    }
+
     /// Runs `fieldline export` of the baseline (with `extra` arguments) to `file` in the
     /// round's directory; returns the file and what the command said.
     fn export(&self, file: &str, format: &str, extra: &[&str]) -> (std::path::PathBuf, Output) {
@@ -650,4 +701,53 @@ fn an_unknown_repeat_is_named_with_the_forms_repeats() {
     assert!(err.contains("no repeat named \"children\""), "{err}");
     assert!(err.contains("its repeats: migrants"), "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn sensitive_fields_are_left_out_unless_asked_for() {
+    let round = Round::with_sensitive(&["ward", "m_relation"]);
+    let header_and_rows = |path: &Path| {
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        (header, rows)
+    };
+
+    // By default: the columns are gone, the command says which, and the rest is as before.
+    let (out, result) = round.export("safe.csv", "csv", &[]);
+    let said = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{said}");
+    assert!(
+        said.contains("left out 1 field(s) the form marks sensitive: ward"),
+        "{said}"
+    );
+    let (header, rows) = header_and_rows(&out);
+    let expected: Vec<&str> = HEADER.into_iter().filter(|h| *h != "ward").collect();
+    assert_eq!(header, expected);
+    assert_eq!(rows.len(), 3);
+    let migrants = round.exported(
+        "safe-migrants.csv",
+        "csv",
+        &["--repeat", "migrants"],
+        "m_relation",
+    );
+    let (header, rows) = header_and_rows(&migrants);
+    assert!(!header.iter().any(|h| h == "m_relation"), "{header:?}");
+    assert!(header.iter().any(|h| h == "KEY"), "{header:?}");
+    assert_eq!(rows.len(), 4);
+
+    // Asked for: the full table, without a word about sensitive fields.
+    let (out, result) = round.export("full.csv", "csv", &["--include-sensitive"]);
+    let said = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{said}");
+    assert!(!said.contains("sensitive"), "{said}");
+    assert_eq!(header_and_rows(&out).0, HEADER);
 }
