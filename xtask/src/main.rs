@@ -6,6 +6,7 @@
 //! Debian machine needs nothing but this repository and a Rust toolchain.
 
 mod bench;
+mod fuzz;
 mod postgres;
 mod process;
 mod python;
@@ -43,6 +44,8 @@ enum Task {
     /// bundle's size, server ingest (SQLite, PostgreSQL) and sync over a slow, dropping link;
     /// writes BENCHMARKS.md (`--only` runs a part and keeps the other sections).
     Bench(bench::BenchArgs),
+    /// Run each fuzz target of fuzz/ for a set time and report executions, coverage and crashes.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +59,7 @@ fn main() -> anyhow::Result<()> {
             ui_bundle::build()
         }
         Task::Bench(args) => bench::bench(args),
+        Task::Fuzz(args) => fuzz::fuzz(args),
         Task::WithPostgres { command } => postgres::with_postgres(&command),
     }
 }
