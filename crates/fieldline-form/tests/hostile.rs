@@ -29,6 +29,19 @@ fn an_xls_whose_sector_table_points_past_its_end_is_refused_not_a_panic() {
     }
 }
 
+#[test]
+fn an_xls_whose_sector_chain_loops_is_refused_before_it_fills_memory() {
+    // 24 KB that made calamine's compound-file reader append the same sectors until it held
+    // 3 GB: its directory's sector chain leads back into itself.
+    let bytes = include_bytes!("../../../fuzz/regressions/xlsform_bytes-xls-sector-chain-loop.xls");
+    let message = refusal(bytes);
+    assert!(
+        message.contains("the .xls workbook could not be read: it is damaged (its sector chain"),
+        "{message}"
+    );
+    assert!(message.contains("loops"), "{message}");
+}
+
 /// A survey sheet with its header, plus `far` values in the last column of the first rows.
 fn survey_with_far_values(far_rows: u32, far_row_start: u32) -> Vec<u8> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
