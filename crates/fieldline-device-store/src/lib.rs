@@ -152,6 +152,14 @@ impl DeviceStore {
         self.pin_protected
     }
 
+    /// Whether the profile in `data_dir` is encrypted with a PIN, read from the database file
+    /// itself (as opening does): the field app asks for the PIN to unlock it, or else asks the
+    /// enumerator to choose one. A directory without a database is not (yet) protected.
+    pub fn is_profile_pin_protected(data_dir: &Path) -> Result<bool, StoreError> {
+        let state = at_rest::database_state(&data_dir.join(DATABASE_FILE))?;
+        Ok(state == at_rest::DatabaseState::Encrypted)
+    }
+
     fn open_database(
         path: PathBuf,
         key: Option<&at_rest::DatabaseKey>,
@@ -177,6 +185,25 @@ impl DeviceStore {
             open_draft: None,
             pin_protected: key.is_some(),
         })
+    }
+}
+
+/// A read-only connection to the profile database in `data_dir`, encrypted with `pin`, for
+/// tools and tests that inspect it beside the app (the key is derived here, as the store does, so
+/// the derivation lives in one place). Unlike an unlock, a wrong PIN is not counted towards the
+/// waits: whoever runs this can read the files anyway.
+pub fn open_read_only_with_pin(data_dir: &Path, pin: &str) -> Result<Connection, StoreError> {
+    let key = at_rest::KeyFile::read(data_dir)?.derive_key(pin)?;
+    let conn = Connection::open_with_flags(
+        data_dir.join(DATABASE_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    match at_rest::apply_key(&conn, &key) {
+        Err(e) if at_rest::is_wrong_key(&e) => Err(StoreError::AtRest(format!(
+            "the PIN given does not open {}",
+            data_dir.join(DATABASE_FILE).display()
+        ))),
+        other => other.map(|()| conn).map_err(StoreError::from),
     }
 }
 
