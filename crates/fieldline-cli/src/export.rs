@@ -15,14 +15,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
-use fieldline_export::{
-    CsvWriter, DtaWriter, Layout, PayloadValues, RowWriter, SavWriter, XlsxWriter,
-};
+use fieldline_export::{CsvWriter, DtaWriter, Layout, RowWriter, SavWriter, XlsxWriter};
 use fieldline_form::Form;
-use fieldline_server::storage::{open_storage, PayloadEncoding, Storage};
-
-/// Submissions read from the database at a time.
-const PAGE: usize = 1000;
+use fieldline_server::storage::{open_storage, Storage};
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -52,6 +47,10 @@ pub struct ExportArgs {
     /// by default.
     #[arg(long)]
     include_sensitive: bool,
+    /// The identity file that opens an end-to-end encrypted campaign's submissions
+    /// (fieldline-identity.txt of `fieldline keys new`); the file written holds them readable.
+    #[arg(long, value_name = "KEYFILE")]
+    identity: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,6 +100,13 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
             }
         );
     };
+    let identity = args
+        .identity
+        .as_deref()
+        .map(crate::keys::identity_from_file)
+        .transpose()?;
+    // Before the file exists: an encrypted campaign without its key writes nothing.
+    crate::round_rows::check_identity(storage, &campaign, identity.as_ref()).await?;
     let (_, definition) = storage
         .round_for_form(&campaign.id, &round.form_id, &round.form_version)
         .await?
@@ -125,32 +131,18 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
         ExportFormat::Dta => Box::new(DtaWriter::new(out, &layout)?),
         ExportFormat::Sav => Box::new(SavWriter::new(out, &layout)?),
     };
-    let mut after = 0;
-    let mut submissions = 0u64;
-    let mut encrypted = 0u64;
-    loop {
-        let page = storage.round_payloads_after(&round.id, after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for item in page {
-            if item.encoding == PayloadEncoding::Age {
-                encrypted += 1;
-                continue;
-            }
-            let values = PayloadValues::parse(&item.payload).with_context(|| {
-                format!("the stored payload of {} cannot be read", item.instance_id)
-            })?;
-            submissions += 1;
-            for row in layout.rows(
-                &values.values,
-                &item.instance_id,
-                &item.device,
-                &item.received_at,
-            ) {
-                writer.write_row(&row)?;
-            }
+    let submissions = crate::round_rows::for_each(storage, round, identity.as_ref(), |answers| {
+        for row in layout.rows(
+            &answers.values,
+            &answers.instance_id,
+            &answers.device,
+            &answers.received_at,
+        ) {
+            writer.write_row(&row)?;
         }
-    }
+        Ok(())
+    })
+    .await?;
     let finished = writer
         .finish()
         .with_context(|| format!("cannot write {}", args.out.display()))?;
@@ -175,12 +167,6 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
             "left out {} field(s) the form marks sensitive: {} (--include-sensitive keeps them)",
             layout.omitted().len(),
             layout.omitted().join(", ")
-        );
-    }
-    if encrypted > 0 {
-        eprintln!(
-            "warning: {encrypted} submission(s) are encrypted to the campaign's keys and are not \
-             in the export"
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -328,6 +328,19 @@ fn an_encrypted_campaign_reports_what_a_readable_one_does_and_the_server_holds_n
                 refused.contains("409") && refused.contains("end-to-end encrypted"),
                 "{refused}"
             );
+            let refused = as_manager::<serde_json::Value>(
+                &server,
+                &format!(
+                    "/api/v1/campaigns/{}/rounds/baseline/export?format=csv",
+                    demo.campaign_id
+                ),
+            )
+            .expect_err("the server cannot export a sealed round")
+            .to_string();
+            assert!(
+                refused.contains("409") && refused.contains("fieldline export"),
+                "{refused}"
+            );
         }
         drop(server);
         databases.push((server_dir, db));
@@ -368,6 +381,54 @@ fn an_encrypted_campaign_reports_what_a_readable_one_does_and_the_server_holds_n
             .is_some_and(|n| n > 30),
         "{readable}"
     );
+
+    // export: refused without the key (and no file left), the same answers with it.
+    let export = |db: &Path, identity: Option<&Path>, out: &Path| -> anyhow::Result<String> {
+        let mut command = Command::new(&fieldline);
+        command
+            .args([
+                "export",
+                "--campaign",
+                fieldline_demo::CAMPAIGN_NAME,
+                "--db",
+            ])
+            .arg(sqlite_url(db))
+            .args(["--round", "baseline", "--format", "csv", "--out"])
+            .arg(out);
+        if let Some(identity) = identity {
+            command.arg("--identity").arg(identity);
+        }
+        let done = command.env_remove("FIELDLINE_DB").output()?;
+        Ok(if done.status.success() {
+            std::fs::read_to_string(out)?
+        } else {
+            String::from_utf8_lossy(&done.stderr).into_owned()
+        })
+    };
+    let sealed_csv = dir.path().join("sealed-baseline.csv");
+    let refused = export(sealed_db, None, &sealed_csv)?;
+    assert!(refused.contains("end-to-end encrypted"), "{refused}");
+    assert!(!sealed_csv.exists(), "a refused export left a file");
+    let column = |csv: &str, name: &str| -> Vec<String> {
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+        let at = header.iter().position(|h| *h == name).expect("the column");
+        let mut values: Vec<String> = lines
+            .map(|l| l.split(',').nth(at).unwrap_or_default().to_owned())
+            .collect();
+        values.sort();
+        values
+    };
+    let opened_csv = export(sealed_db, Some(&identity), &sealed_csv)?;
+    let readable_csv = export(readable_db, None, &dir.path().join("readable-baseline.csv"))?;
+    assert_eq!(opened_csv.lines().count(), 41, "{opened_csv}");
+    for name in ["heard_trafficking", "gender", "ward"] {
+        assert_eq!(
+            column(&opened_csv, name),
+            column(&readable_csv, name),
+            "{name}"
+        );
+    }
 
     // Another key opens nothing.
     let other = dir.path().join("other-keys");

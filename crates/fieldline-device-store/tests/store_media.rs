@@ -424,5 +424,8 @@ fn a_form_built_twice_is_the_same_form_version_even_a_second_later() {
     // their creation time, or the store rightly calls the second import a version conflict.
     let first = media_form();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    assert!(first == media_form(), "the workbook's bytes changed with the clock");
+    assert!(
+        first == media_form(),
+        "the workbook's bytes changed with the clock"
+    );
 }

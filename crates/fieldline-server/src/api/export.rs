@@ -137,6 +137,19 @@ pub async fn export(
     let campaign = state.storage.campaign(&id).await?;
     let reach = Access::of(&user).read(campaign.as_ref())?;
     let campaign = campaign.ok_or_else(ApiError::no_campaign)?;
+    if !state.storage.campaign_recipients(&id).await?.is_empty() {
+        // The readable part of a sealed round is nothing: an empty file would look like a round
+        // without fieldwork.
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            format!(
+                "the campaign {:?} is end-to-end encrypted: the server cannot read its answers; \
+                 export with the campaign's key: fieldline export --campaign {:?} --round {name} \
+                 --identity fieldline-identity.txt",
+                campaign.name, campaign.name
+            ),
+        ));
+    }
     let format = Format::parse(query.format.as_deref())?;
     let sensitive = Sensitive::parse(query.sensitive.as_deref())?;
     let source = RoundSource::open(&state.storage, &campaign, &reach, &name).await?;
