@@ -5,7 +5,6 @@ use fieldline_e2e::{
     binary, field_app_session, save_screenshot, wait_text, within, workspace_root, TauriDriver,
     VirtualDisplay, TIMEOUT,
 };
-use rusqlite::{Connection, OpenFlags};
 
 const SERVER_URL: &str = "http://127.0.0.1:8080";
 
@@ -25,10 +24,7 @@ fn app_args(data_dir: &std::path::Path, imports: &[&str]) -> Vec<String> {
 
 /// Reads a setting straight from the device database, bypassing the app.
 fn stored_setting(data_dir: &std::path::Path, key: &str) -> anyhow::Result<Option<String>> {
-    let conn = Connection::open_with_flags(
-        data_dir.join("fieldline-device.sqlite3"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )?;
+    let conn = fieldline_e2e::steps::database(data_dir)?;
     let mut stmt = conn.prepare("SELECT value FROM setting WHERE key = ?1")?;
     let mut rows = stmt.query([key])?;
     Ok(match rows.next()? {

@@ -16,11 +16,14 @@ use tauri::State;
 
 use crate::AppState;
 
+/// Runs `action` on the store, or answers that the app is locked.
 fn with_store<T>(
     state: &State<'_, AppState>,
     action: impl FnOnce(&mut DeviceStore) -> Result<T, StoreError>,
 ) -> Result<T, AppError> {
-    action(&mut lock(&state.store)).map_err(app_error)
+    let store = state.store()?;
+    let mut store = lock_store(&store);
+    action(&mut store).map_err(app_error)
 }
 
 fn to_api(profile: fieldline_device_store::DeviceProfile) -> DeviceProfile {
@@ -70,7 +73,11 @@ pub fn set_username(state: State<'_, AppState>, name: String) -> Result<DevicePr
 /// at start.
 #[tauri::command]
 pub fn home(state: State<'_, AppState>) -> Result<HomeView, AppError> {
-    let notices = state.notices.clone();
+    let notices = state
+        .notices
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
     with_store(&state, |store| {
         let campaign = store.enrollment()?.map(|e| CampaignView {
             campaign: e.campaign.name,
@@ -390,9 +397,10 @@ pub async fn enroll(
     server_url: String,
     code: String,
 ) -> Result<CampaignView, AppError> {
+    let store = state.store()?;
     let server_url = match server_url.trim() {
         "" => {
-            let remembered = lock(&state.store).profile().map_err(app_error)?.server_url;
+            let remembered = lock_store(&store).profile().map_err(app_error)?.server_url;
             remembered.ok_or_else(|| AppError {
                 message: "Type the campaign server's address your coordinator gave you.".into(),
             })?
@@ -401,10 +409,10 @@ pub async fn enroll(
     };
     let mut client = fieldline_sync::SyncClient::new(&server_url, None).map_err(sync_error)?;
     let enrolled = client
-        .enroll_device(&state.store, &code, None)
+        .enroll_device(&store, &code, None)
         .await
         .map_err(sync_error)?;
-    state.sync.sync_now();
+    state.with_sync(|sync| sync.sync_now())?;
     Ok(CampaignView {
         campaign: enrolled.campaign.name,
         organization: enrolled.organization.name,
@@ -414,15 +422,15 @@ pub async fn enroll(
 
 /// Syncs now instead of at the next planned attempt.
 #[tauri::command]
-pub fn sync_now(state: State<'_, AppState>) {
-    state.sync.sync_now();
+pub fn sync_now(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.with_sync(|sync| sync.sync_now())
 }
 
 /// What sync is doing, for the outbox screen.
 #[tauri::command]
-pub fn sync_status(state: State<'_, AppState>) -> SyncView {
-    let status = state.sync.status();
-    SyncView {
+pub fn sync_status(state: State<'_, AppState>) -> Result<SyncView, AppError> {
+    let status = state.with_sync(|sync| sync.status())?;
+    Ok(SyncView {
         phase: match status.phase {
             fieldline_sync::Phase::NotEnrolled => SyncPhase::NotEnrolled,
             fieldline_sync::Phase::Probing => SyncPhase::Probing,
@@ -437,16 +445,18 @@ pub fn sync_status(state: State<'_, AppState>) -> SyncView {
         last_error: status.last_error,
         last_success_at: status.last_success_at,
         next_attempt_in_ms: status.next_attempt_in_ms,
-    }
+    })
 }
 
-fn lock(store: &std::sync::Mutex<DeviceStore>) -> std::sync::MutexGuard<'_, DeviceStore> {
+pub(crate) fn lock_store(
+    store: &std::sync::Mutex<DeviceStore>,
+) -> std::sync::MutexGuard<'_, DeviceStore> {
     store
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn app_error(err: StoreError) -> AppError {
+pub(crate) fn app_error(err: StoreError) -> AppError {
     AppError {
         message: err.to_string(),
     }

@@ -1,9 +1,11 @@
-//! The field app's native shell: opens the device store, exposes it to the UI as typed commands, and
-//! hosts the window. The same `run` is the Android entry point.
+//! The field app's native shell: unlocks the device store with the enumerator's PIN, exposes it
+//! to the UI as typed commands, and hosts the window. The same `run` is the Android entry point.
 
 mod commands;
+mod lock;
 mod options;
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use fieldline_device_store::{media_files_next_to, media_folder_of, DeviceStore};
@@ -11,15 +13,36 @@ use tauri::Manager;
 
 pub use options::AppOptions;
 
-/// The device store, shared by every command and the background sync. One connection: SQLite writes
-/// are serialised anyway, and a single writer keeps each autosave a small, quick transaction; sync
-/// holds it only for single short store calls, never across the network.
+/// What the commands share. The device store exists only while the app is unlocked: the database
+/// is encrypted under a key derived from the enumerator's PIN, and locking drops the store (and
+/// with it the open database and the key) and stops the background sync that uses it.
 pub struct AppState {
+    /// The device profile's directory.
+    data_dir: PathBuf,
+    /// --server, stored in the profile at the next unlock.
+    server_url: Option<String>,
+    /// How long the UI waits without a touch or key before it locks the app.
+    lock_after_seconds: u64,
+    /// Forms given with --import, imported at the first unlock (the store cannot be written
+    /// before it).
+    pending_imports: Mutex<Vec<PathBuf>>,
+    /// What went wrong while importing those forms, shown on the home screen rather than lost in
+    /// a terminal nobody reads.
+    notices: Mutex<Vec<String>>,
+    /// `None` while locked.
+    unlocked: Mutex<Option<Unlocked>>,
+    /// Held while a PIN is being tried, so two taps on "Unlock" never open (or encrypt) the
+    /// profile twice at once.
+    unlocking: tauri::async_runtime::Mutex<()>,
+}
+
+/// The open store and the sync loop that uses it. One connection: SQLite writes are serialised
+/// anyway, and a single writer keeps each autosave a small, quick transaction; sync holds it only
+/// for single short store calls, never across the network.
+struct Unlocked {
     store: Arc<Mutex<DeviceStore>>,
+    /// Dropping it stops the loop.
     sync: fieldline_sync::SyncLoop,
-    /// What went wrong while starting (a form given with --import that cannot be used), shown on
-    /// the home screen rather than lost in a terminal nobody reads.
-    notices: Vec<String>,
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -31,25 +54,25 @@ pub fn run() {
                 Some(dir) => dir.clone(),
                 None => app.path().app_data_dir()?,
             };
-            let store = DeviceStore::open(&data_dir)?;
-            if let Some(url) = &options.server_url {
-                store.set_server_url(url)?;
-            }
-            let notices = import_forms(&store, &options.import);
-            let store = Arc::new(Mutex::new(store));
-            // The loop runs on Tauri's own tokio runtime, beside the commands.
-            let sync = tauri::async_runtime::block_on(async {
-                fieldline_sync::SyncLoop::spawn(Arc::clone(&store), Default::default())
-            });
+            std::fs::create_dir_all(&data_dir)?;
             app.manage(AppState {
-                store,
-                sync,
-                notices,
+                data_dir: data_dir.clone(),
+                server_url: options.server_url.clone(),
+                lock_after_seconds: options.lock_after_seconds,
+                pending_imports: Mutex::new(options.import.clone()),
+                notices: Mutex::new(Vec::new()),
+                unlocked: Mutex::new(None),
+                unlocking: tauri::async_runtime::Mutex::new(()),
             });
             open_main_window(app, &data_dir)?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            lock::lock_status,
+            lock::choose_pin,
+            lock::unlock,
+            lock::lock,
+            lock::change_pin,
             commands::set_username,
             commands::home,
             commands::import_form,

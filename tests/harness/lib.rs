@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 pub use processes::{ChromeDriver, FieldlineServer, TauriDriver, VirtualDisplay};
 pub use webdriver::{
-    chromium_session, downloads_of, field_app_session, save_screenshot, wait_text,
+    chromium_session, downloads_of, field_app_session, locked_field_app_session, pin_screen,
+    save_screenshot, type_pin, unlock_with_pin, wait_text, wait_unlocked, PinScreen, TEST_PIN,
 };
 
 /// Longest wait for anything a test waits on: a process to listen, an element to appear.

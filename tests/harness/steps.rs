@@ -136,11 +136,12 @@ pub fn write_workbook(path: &std::path::Path, sheets: &[(&str, &[&[&str]])]) -> 
     Ok(())
 }
 
-/// The device database, read-only, bypassing the app.
+/// The device database, read-only, bypassing the app: opened with the key from the test PIN,
+/// derived by the device store, since the app keeps it encrypted.
 pub fn database(data_dir: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
-    Ok(rusqlite::Connection::open_with_flags(
-        data_dir.join("fieldline-device.sqlite3"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    Ok(fieldline_device_store::open_read_only_with_pin(
+        data_dir,
+        crate::TEST_PIN,
     )?)
 }
 

@@ -21,8 +21,29 @@ async fn connect(driver_url: &str, capabilities: Value) -> anyhow::Result<Client
         .with_context(|| format!("cannot open a WebDriver session at {driver_url}"))
 }
 
-/// A session in the real field app, started with `args`.
+/// The PIN every end-to-end test profile is locked with.
+pub const TEST_PIN: &str = "246810";
+
+/// A session in the real field app, started with `args`, unlocked with [`TEST_PIN`]: a new
+/// profile gets it as its PIN, an existing one is unlocked with it.
 pub async fn field_app_session(
+    driver_url: &str,
+    app: &Path,
+    args: &[String],
+) -> anyhow::Result<Client> {
+    let client = locked_field_app_session(driver_url, app, args).await?;
+    match unlock_with_pin(&client, TEST_PIN).await {
+        Ok(()) => Ok(client),
+        Err(err) => {
+            // The test never gets this client to close, and an open session keeps the app running.
+            let _ = client.close().await;
+            Err(err)
+        }
+    }
+}
+
+/// A session in the real field app, started with `args`, left on its PIN screen.
+pub async fn locked_field_app_session(
     driver_url: &str,
     app: &Path,
     args: &[String],
@@ -35,6 +56,89 @@ pub async fn field_app_session(
         }),
     )
     .await
+}
+
+/// The PIN screen the app shows at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinScreen {
+    /// A profile without a PIN: choose one, typed twice.
+    Choose,
+    /// A profile with a PIN: type it.
+    Unlock,
+}
+
+/// Waits for the app's PIN screen and says which it is.
+pub async fn pin_screen(client: &Client) -> anyhow::Result<PinScreen> {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while tokio::time::Instant::now() < deadline {
+        if !client
+            .find_all(Locator::Css("#pin-choose"))
+            .await?
+            .is_empty()
+        {
+            return Ok(PinScreen::Choose);
+        }
+        if !client
+            .find_all(Locator::Css("#pin-unlock"))
+            .await?
+            .is_empty()
+        {
+            return Ok(PinScreen::Unlock);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the app never showed its PIN screen")
+}
+
+/// Sets `pin` on a new profile or types it on the unlock screen, then waits until the app is
+/// open.
+pub async fn unlock_with_pin(client: &Client, pin: &str) -> anyhow::Result<()> {
+    match pin_screen(client).await? {
+        PinScreen::Choose => {
+            type_pin(client, "#pin-new", pin).await?;
+            type_pin(client, "#pin-repeat", pin).await?;
+            tap(client, "#pin-choose-submit").await?;
+        }
+        PinScreen::Unlock => {
+            type_pin(client, "#pin-unlock-input", pin).await?;
+            tap(client, "#pin-unlock-submit").await?;
+        }
+    }
+    wait_unlocked(client).await
+}
+
+/// Types `pin` into the PIN field `css`, replacing what is there.
+pub async fn type_pin(client: &Client, css: &str, pin: &str) -> anyhow::Result<()> {
+    let input = client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css(css))
+        .await?;
+    input.clear().await?;
+    input.send_keys(pin).await?;
+    Ok(())
+}
+
+async fn tap(client: &Client, css: &str) -> anyhow::Result<()> {
+    client.find(Locator::Css(css)).await?.click().await?;
+    Ok(())
+}
+
+/// Waits until the lock screen has gone and the app is open, or fails with what the lock screen
+/// said (a wrong PIN, a wait).
+pub async fn wait_unlocked(client: &Client) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while tokio::time::Instant::now() < deadline {
+        if !client.find_all(Locator::Css("#lock-now")).await?.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let said = match client.find(Locator::Css("#pin-error")).await {
+        Ok(error) => error.text().await?,
+        Err(_) => "nothing".to_owned(),
+    };
+    anyhow::bail!("the app did not unlock; the lock screen says {said:?}")
 }
 
 /// A session in headless Chromium with a fresh profile that makes no connections of its own;

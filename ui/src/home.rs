@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::app::{AppContext, Route};
 use crate::i18n::Texts;
 use crate::ipc::{invoke, read_file, NoArgs};
+use crate::lock::ChangePinCard;
 use crate::time::utc_offset_minutes;
 
 #[function_component(Home)]
@@ -128,6 +129,7 @@ pub fn home() -> Html {
                 { import_feedback(t, import_result.as_ref()) }
             </section>
             { profile_card(t, home.as_ref()) }
+            <ChangePinCard />
             <section class="card">
                 <h2>{ t.t("home-name-title") }</h2>
                 <form onsubmit={on_save}>

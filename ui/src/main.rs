@@ -8,6 +8,7 @@ mod home;
 mod i18n;
 mod interview;
 mod ipc;
+mod lock;
 mod outbox;
 mod time;
 

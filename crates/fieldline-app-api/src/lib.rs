@@ -29,6 +29,11 @@ pub mod command {
     pub const ENROLL: &str = "enroll";
     pub const SYNC_NOW: &str = "sync_now";
     pub const SYNC_STATUS: &str = "sync_status";
+    pub const LOCK_STATUS: &str = "lock_status";
+    pub const CHOOSE_PIN: &str = "choose_pin";
+    pub const UNLOCK: &str = "unlock";
+    pub const LOCK: &str = "lock";
+    pub const CHANGE_PIN: &str = "change_pin";
 }
 
 /// Headers of [`command::ATTACH_FILE`], whose body is the file's raw bytes (a photo is too big
@@ -290,6 +295,32 @@ pub struct SyncView {
     pub last_success_at: Option<i64>,
     /// Milliseconds until the next attempt, while waiting.
     pub next_attempt_in_ms: Option<u64>,
+}
+
+/// Where the PIN lock stands ([`command::LOCK_STATUS`]). Until the device is unlocked no other
+/// command reaches the device's data: each answers with an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockStatus {
+    /// Whether this profile already has a PIN (the lock screen asks for it) or the enumerator
+    /// must choose one first.
+    pub pin_chosen: bool,
+    pub unlocked: bool,
+    /// Seconds without a touch or key after which the UI locks the app.
+    pub lock_after_seconds: u64,
+}
+
+/// Arguments of [`command::CHOOSE_PIN`] (a profile without a PIN: encrypts it under this one)
+/// and of [`command::UNLOCK`]. Both answer with the new [`LockStatus`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PinEntry {
+    pub pin: String,
+}
+
+/// Arguments of [`command::CHANGE_PIN`], sent while unlocked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePin {
+    pub old_pin: String,
+    pub new_pin: String,
 }
 
 /// A command's failure, in words for the person holding the tablet.

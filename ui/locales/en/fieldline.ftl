@@ -156,3 +156,23 @@ sync-phase-waiting = The server cannot be reached now; Fieldline will try again 
 sync-progress = { $done } of { $total } sent · { $kb } KB
 sync-last = Last sent { $when }
 sync-error = Last problem: { $reason }
+
+## PIN lock
+
+lock-choose-title = Choose a PIN
+lock-choose-intro = This PIN protects the interviews on this device: type it each time you open Fieldline. Keep it to yourself and do not forget it: without it the data on this device cannot be opened.
+lock-pin-rules = 6 to 16 digits.
+lock-new-pin = New PIN
+lock-repeat-pin = The new PIN again
+lock-choose-submit = Set the PIN
+lock-mismatch = The two PINs are not the same. Type the same PIN twice.
+lock-title = Fieldline is locked
+lock-intro = Type your PIN to open the interviews on this device.
+lock-pin = PIN
+lock-unlock = Unlock
+lock-checking = Checking the PIN…
+lock-now = Lock
+pin-change-title = Change the PIN
+pin-change-old = Current PIN
+pin-change-submit = Change the PIN
+pin-changed = The PIN is changed. Use the new one from now on.

@@ -158,3 +158,23 @@ sync-phase-waiting = अभी सर्वर तक नहीं पहुँ�
 sync-progress = { $total } में से { $done } भेजे गए · { $kb } KB
 sync-last = पिछली बार भेजा: { $when }
 sync-error = पिछली समस्या: { $reason }
+
+## पिन लॉक
+
+lock-choose-title = पिन चुनें
+lock-choose-intro = यह पिन इस डिवाइस पर इंटरव्यू को सुरक्षित रखता है: हर बार Fieldline खोलते समय इसे टाइप करें। इसे किसी को न बताएँ और भूलें नहीं: इसके बिना इस डिवाइस का डेटा नहीं खुल सकता।
+lock-pin-rules = 6 से 16 अंक।
+lock-new-pin = नया पिन
+lock-repeat-pin = नया पिन फिर से
+lock-choose-submit = पिन सेट करें
+lock-mismatch = दोनों पिन एक जैसे नहीं हैं। एक ही पिन दो बार टाइप करें।
+lock-title = Fieldline लॉक है
+lock-intro = इस डिवाइस के इंटरव्यू खोलने के लिए अपना पिन टाइप करें।
+lock-pin = पिन
+lock-unlock = अनलॉक करें
+lock-checking = पिन जाँचा जा रहा है…
+lock-now = लॉक करें
+pin-change-title = पिन बदलें
+pin-change-old = अभी का पिन
+pin-change-submit = पिन बदलें
+pin-changed = पिन बदल गया है। अब से नया पिन इस्तेमाल करें।
