@@ -24,6 +24,10 @@ const FIELDWORK: Plan = Plan {
     seed: 2026,
 };
 
+/// The server's admin, besides the demo's manager.
+const ADMIN_EMAIL: &str = "admin@demo.fieldline";
+const ADMIN_PASSWORD: &str = "a long admin password";
+
 /// The demo campaign on a running server with its fieldwork synced: the devices that synced it.
 fn demo_campaign(
     fieldline: &Path,
@@ -34,6 +38,25 @@ fn demo_campaign(
     std::fs::create_dir_all(&work_dir)?;
     let db_url = fieldline_demo::sqlite_url(&FieldlineServer::database_path(data_dir));
     let demo = fieldline_demo::seed(fieldline, &db_url, &work_dir)?;
+    // An admin of the campaign office, who reads the audit log.
+    let admin = std::process::Command::new(fieldline)
+        .args([
+            "admin",
+            "--db",
+            &db_url,
+            "user",
+            "create",
+            "--org",
+            &demo.office_id,
+        ])
+        .args(["--email", ADMIN_EMAIL, "--role", "admin"])
+        .env("FIELDLINE_PASSWORD", ADMIN_PASSWORD)
+        .output()?;
+    anyhow::ensure!(
+        admin.status.success(),
+        "creating the admin: {}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
     let generated = fieldline_demo::generate_interviews(
         fieldline,
         server.url(),
@@ -159,6 +182,13 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
             fieldline_demo::CAMPAIGN_NAME,
         )
         .await?;
+        anyhow::ensure!(
+            client
+                .find_all(Locator::Css("#open-audit"))
+                .await?
+                .is_empty(),
+            "a manager is offered the audit log"
+        );
         // The session is a cookie no script can read, sent back to this site only; nothing of
         // it is kept where the page's JavaScript could find it.
         let readable = client
@@ -364,6 +394,33 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
         wait_text(&client, "#sign-in h2", "Sign in").await?;
         client.refresh().await?;
         wait_text(&client, "#sign-in h2", "Sign in").await?;
+        // The manager has no audit log to open; an admin reads who did what, the manager's
+        // sign-in, the downloads and the revocation among it.
+        type_into(&client, "#email", ADMIN_EMAIL).await?;
+        type_into(&client, "#password", ADMIN_PASSWORD).await?;
+        click(&client, "#sign-in-button").await?;
+        click(&client, "#open-audit").await?;
+        let actions = more_than(&client, "#audit tr.audit-event .action", 0).await?;
+        for action in [
+            "sign-in",
+            "sign-in-refused",
+            "export",
+            "device-revoked",
+            "sign-out",
+        ] {
+            anyhow::ensure!(
+                actions.iter().any(|a| a == action),
+                "the audit log lacks {action}: {actions:?}"
+            );
+        }
+        let events = texts(&client, "#audit tr.audit-event").await?;
+        anyhow::ensure!(
+            events
+                .iter()
+                .any(|e| e.contains("device-revoked") && e.contains(MANAGER_EMAIL)),
+            "the revocation does not name who did it: {events:?}"
+        );
+        save_screenshot(&client, "dashboard-audit.png").await?;
         anyhow::Ok(())
     })
     .await;

@@ -5,6 +5,7 @@
 //! holds only the CSRF token its changes send, in memory.
 
 mod api;
+mod audit;
 mod charts;
 mod report_view;
 mod sealed;
@@ -21,6 +22,8 @@ use api::{Campaign, Failure, Session};
 enum Page {
     Campaigns,
     Campaign(Campaign),
+    /// The audit log (admins only).
+    Audit,
 }
 
 /// Whether someone is signed in: unknown until the server answers.
@@ -81,6 +84,11 @@ fn app() -> Html {
             html! { <Campaigns on_refused={on_refused}
             on_open={Callback::from(move |c| page.set(Page::Campaign(c)))} /> }
         }
+        (SignedIn::Yes(_), Page::Audit) => {
+            let page = page.clone();
+            html! { <audit::AuditLog on_refused={on_refused}
+            on_back={Callback::from(move |_| page.set(Page::Campaigns))} /> }
+        }
         (SignedIn::Yes(session), Page::Campaign(c)) => {
             let page = page.clone();
             html! { <CampaignPage session={session.clone()} campaign={c.clone()} on_refused={on_refused}
@@ -94,6 +102,12 @@ fn app() -> Html {
                 <span class="tagline">{ "Field surveys for anti-trafficking campaigns" }</span>
                 if let SignedIn::Yes(session) = &*signed_in {
                     <span class="who" id="signed-in-as">{ format!("{} ({})", session.email, session.role) }</span>
+                    if session.role == "admin" {
+                        <button id="open-audit" onclick={{
+                            let page = page.clone();
+                            Callback::from(move |_| page.set(Page::Audit))
+                        }}>{ "Audit log" }</button>
+                    }
                     <button id="sign-out" onclick={sign_out}>{ "Sign out" }</button>
                 }
             </header>
