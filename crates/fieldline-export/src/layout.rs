@@ -117,16 +117,17 @@ impl Layout {
             }
         }
         let mut omitted_paths = HashSet::new();
-        self.by_path.retain(|path, column| match new_index[*column] {
-            Some(new) => {
-                *column = new;
-                true
-            }
-            None => {
-                omitted_paths.insert(path.clone());
-                false
-            }
-        });
+        self.by_path
+            .retain(|path, column| match new_index[*column] {
+                Some(new) => {
+                    *column = new;
+                    true
+                }
+                None => {
+                    omitted_paths.insert(path.clone());
+                    false
+                }
+            });
         self.omitted_paths.extend(omitted_paths);
         self.fields -= left_out;
         self.columns = kept;

@@ -404,7 +404,10 @@ fn a_repeats_table_leaves_out_its_sensitive_fields_and_keeps_its_keys() {
     let rows = layout.rows(&only_relations, "uuid:4", "d", "t");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1][at("KEY")], "uuid:4/migrants[2]");
-    assert!(!rows.concat().iter().any(|v| v == "brother" || v == "sister"));
+    assert!(!rows
+        .concat()
+        .iter()
+        .any(|v| v == "brother" || v == "sister"));
 }
 
 #[test]
