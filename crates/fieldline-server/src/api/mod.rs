@@ -500,7 +500,14 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (url, reqwest::Client::new())
+        // In the workspace build reqwest carries the sync client's `rustls-no-provider` and
+        // `gzip`: install ring (a no-op when an earlier test did) and keep bodies as sent.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .no_gzip()
+            .build()
+            .expect("a plain HTTP client builds");
+        (url, client)
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
