@@ -211,13 +211,7 @@ fn from_database(
         let (baseline, endline) = (named("baseline")?, named("endline")?);
         let mut forms = Vec::new();
         for round in [baseline, endline] {
-            let (_, definition) = storage
-                .round_for_form(&campaign.id, &round.form_id, &round.form_version)
-                .await?
-                .with_context(|| format!("the round {:?} has no form", round.name))?;
-            let form: Form = serde_json::from_str(&definition)
-                .with_context(|| format!("cannot read the form of round {:?}", round.name))?;
-            forms.push(form);
+            forms.push(crate::round_rows::round_form(storage, &campaign, round).await?);
         }
         let analysis = Analysis::new(forms[0].clone(), spec)
             .with_context(|| format!("the baseline's form ({})", baseline.form_id))?;
@@ -227,18 +221,8 @@ fn from_database(
             let mut bytes = Vec::new();
             let mut csv: Box<dyn RowWriter + '_> =
                 Box::new(fieldline_export::CsvWriter::new(&mut bytes, &layout)?);
-            crate::round_rows::for_each(storage, round, identity.as_ref(), |answers| {
-                for row in layout.rows(
-                    &answers.values,
-                    &answers.instance_id,
-                    &answers.device,
-                    &answers.received_at,
-                ) {
-                    csv.write_row(&row)?;
-                }
-                Ok(())
-            })
-            .await?;
+            crate::round_rows::write_rows(storage, round, identity.as_ref(), &layout, csv.as_mut())
+                .await?;
             csv.finish()?;
             read.push(read_round(&analysis, &round.name, bytes.as_slice()));
         }

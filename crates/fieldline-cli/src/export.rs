@@ -16,7 +16,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use fieldline_export::{CsvWriter, DtaWriter, Layout, RowWriter, SavWriter, XlsxWriter};
-use fieldline_form::Form;
 use fieldline_server::storage::{open_storage, Storage};
 
 #[derive(Args)]
@@ -107,12 +106,7 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
         .transpose()?;
     // Before the file exists: an encrypted campaign without its key writes nothing.
     crate::round_rows::check_identity(storage, &campaign, identity.as_ref()).await?;
-    let (_, definition) = storage
-        .round_for_form(&campaign.id, &round.form_id, &round.form_version)
-        .await?
-        .with_context(|| format!("the round {:?} has no form definition", round.name))?;
-    let form: Form = serde_json::from_str(&definition)
-        .with_context(|| format!("cannot read the form definition of round {:?}", round.name))?;
+    let form = crate::round_rows::round_form(storage, &campaign, round).await?;
     let mut layout = match &args.repeat {
         None => Layout::new(&form),
         Some(repeat) => Layout::for_repeat(&form, repeat)
@@ -131,18 +125,9 @@ async fn export(storage: &dyn Storage, args: &ExportArgs) -> Result<ExitCode> {
         ExportFormat::Dta => Box::new(DtaWriter::new(out, &layout)?),
         ExportFormat::Sav => Box::new(SavWriter::new(out, &layout)?),
     };
-    let submissions = crate::round_rows::for_each(storage, round, identity.as_ref(), |answers| {
-        for row in layout.rows(
-            &answers.values,
-            &answers.instance_id,
-            &answers.device,
-            &answers.received_at,
-        ) {
-            writer.write_row(&row)?;
-        }
-        Ok(())
-    })
-    .await?;
+    let submissions =
+        crate::round_rows::write_rows(storage, round, identity.as_ref(), &layout, writer.as_mut())
+            .await?;
     let finished = writer
         .finish()
         .with_context(|| format!("cannot write {}", args.out.display()))?;

@@ -3,7 +3,8 @@
 //! memory). What `fieldline export` and `fieldline analyze --db` share.
 
 use anyhow::{bail, Context as _, Result};
-use fieldline_export::PayloadValues;
+use fieldline_export::{Layout, PayloadValues, RowWriter};
+use fieldline_form::Form;
 use fieldline_seal::{Binding, Identity};
 use fieldline_server::storage::{Campaign, PayloadEncoding, Round, Storage};
 
@@ -91,4 +92,37 @@ pub async fn for_each(
         }
     }
     Ok(count)
+}
+
+/// The form a round publishes, as the server stored its definition.
+pub async fn round_form(storage: &dyn Storage, campaign: &Campaign, round: &Round) -> Result<Form> {
+    let (_, definition) = storage
+        .round_for_form(&campaign.id, &round.form_id, &round.form_version)
+        .await?
+        .with_context(|| format!("the round {:?} has no form definition", round.name))?;
+    serde_json::from_str(&definition)
+        .with_context(|| format!("cannot read the form definition of round {:?}", round.name))
+}
+
+/// Writes the rows `layout` makes of every stored submission of `round` (see [`for_each`])
+/// into `writer`; returns how many submissions there were.
+pub async fn write_rows(
+    storage: &dyn Storage,
+    round: &Round,
+    identity: Option<&Identity>,
+    layout: &Layout,
+    writer: &mut dyn RowWriter,
+) -> Result<u64> {
+    for_each(storage, round, identity, |answers| {
+        for row in layout.rows(
+            &answers.values,
+            &answers.instance_id,
+            &answers.device,
+            &answers.received_at,
+        ) {
+            writer.write_row(&row)?;
+        }
+        Ok(())
+    })
+    .await
 }
