@@ -83,7 +83,7 @@ pub fn read(bytes: &[u8], problems: &mut Problems) -> Option<Workbook> {
         Format::Xlsx => Xlsx::new(Cursor::new(bytes))
             .map_err(|e| e.to_string())
             .and_then(|mut wb| collect(&mut wb, Flavor::Xlsx, problems)),
-        Format::Xls => check_sector_chains(bytes).and_then(|()| {
+        Format::Xls => crate::xls_guard::check(bytes).and_then(|()| {
             Xls::new(Cursor::new(bytes))
                 .map_err(|e| e.to_string())
                 .and_then(|mut wb| collect(&mut wb, Flavor::Xls, problems))
@@ -105,111 +105,6 @@ pub fn read(bytes: &[u8], problems: &mut Problems) -> Option<Workbook> {
             None
         }
     }
-}
-
-/// Sector numbers at and above this mark the end of a chain, a free sector or the allocation
-/// tables' own sectors (MS-CFB 2.1).
-const SPECIAL_SECTORS: u32 = 0xFFFF_FFFA;
-
-/// Refuses a `.xls` (a Compound File) whose sector chains loop. calamine follows a chain until
-/// it ends or a stream is complete, so a chain that loops back grows a buffer until memory runs
-/// out: fuzzing found a 24 KB file that took 3 GB. Valid files never loop, so the file allocation
-/// table and the mini stream's table are checked for loops before calamine reads the file.
-fn check_sector_chains(bytes: &[u8]) -> Result<(), String> {
-    let damaged = |what: &str| format!("it is damaged ({what})");
-    let u32_at = |offset: usize| {
-        bytes
-            .get(offset..offset + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let shift = bytes
-        .get(0x1E..0x20)
-        .map(|b| u16::from_le_bytes([b[0], b[1]]))
-        .ok_or_else(|| damaged("its header is cut short"))?;
-    if shift != 9 && shift != 12 {
-        return Err(damaged("its sectors are neither 512 nor 4096 bytes"));
-    }
-    let sector_size = 1usize << shift;
-    // Sector n starts after the header, which fills the first sector's place.
-    let sector = |id: u32| {
-        let start = (id as usize + 1).checked_mul(sector_size)?;
-        bytes.get(start..start.checked_add(sector_size)?)
-    };
-    let entries = |sector: &[u8]| -> Vec<u32> {
-        sector
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    };
-    let sectors_in_file = bytes.len() / sector_size;
-
-    // The allocation table's own sectors: 109 listed in the header, the rest in a chain of
-    // DIFAT sectors (each ending with the next one's number).
-    let mut fat_sectors: Vec<u32> = (0..109).filter_map(|i| u32_at(0x4C + 4 * i)).collect();
-    let mut difat = u32_at(0x44).unwrap_or(u32::MAX);
-    let mut difat_seen = 0;
-    while difat < SPECIAL_SECTORS {
-        difat_seen += 1;
-        if difat_seen > sectors_in_file {
-            return Err(damaged("its list of allocation sectors loops"));
-        }
-        let Some(data) = sector(difat) else { break };
-        let mut ids = entries(data);
-        difat = ids.pop().unwrap_or(u32::MAX);
-        fat_sectors.extend(ids);
-    }
-    let mut fat = Vec::new();
-    for id in fat_sectors.into_iter().filter(|id| *id < SPECIAL_SECTORS) {
-        if let Some(data) = sector(id) {
-            fat.extend(entries(data));
-        }
-    }
-    if let Some(at) = first_loop(&fat) {
-        return Err(damaged(&format!(
-            "its sector chain through sector {at} loops"
-        )));
-    }
-
-    // The mini stream's own table, read along its (now loop-free) chain.
-    let mini_fat_sectors = u32_at(0x40).unwrap_or(0) as usize;
-    let mut mini_fat = Vec::new();
-    let mut id = u32_at(0x3C).unwrap_or(u32::MAX);
-    while id < SPECIAL_SECTORS && mini_fat.len() < mini_fat_sectors * sector_size / 4 {
-        let Some(data) = sector(id) else { break };
-        mini_fat.extend(entries(data));
-        id = fat.get(id as usize).copied().unwrap_or(u32::MAX);
-    }
-    if let Some(at) = first_loop(&mini_fat) {
-        return Err(damaged(&format!(
-            "its mini sector chain through mini sector {at} loops"
-        )));
-    }
-    Ok(())
-}
-
-/// The first entry of a table of "next" links (each entry names the next, or a number past the
-/// table to end) from which following the links comes back round, if any.
-fn first_loop(next: &[u32]) -> Option<usize> {
-    const UNSEEN: u8 = 0;
-    const ON_PATH: u8 = 1;
-    const ENDS: u8 = 2;
-    let mut state = vec![UNSEEN; next.len()];
-    let mut path = Vec::new();
-    for start in 0..next.len() {
-        let mut at = start;
-        while at < next.len() && state[at] == UNSEEN {
-            state[at] = ON_PATH;
-            path.push(at);
-            at = next[at] as usize;
-        }
-        if at < next.len() && state[at] == ON_PATH {
-            return Some(at);
-        }
-        for visited in path.drain(..) {
-            state[visited] = ENDS;
-        }
-    }
-    None
 }
 
 /// How many cells a form sheet may span, counting every cell from A1 to its last value in each

@@ -82,3 +82,13 @@ fn a_sheet_spanning_more_than_the_cell_budget_is_refused_in_words() {
     );
     assert!(message.contains("column XFD"), "{message}");
 }
+
+#[test]
+fn an_xls_with_a_cell_past_the_last_column_is_refused_before_it_is_allocated() {
+    // 81 KB from the fuzzer: a cell record placed far outside a sheet made calamine allocate the
+    // whole rectangle up to it, which aborted the process. The cell records are checked first.
+    let bytes =
+        include_bytes!("../../../fuzz/regressions/xlsform_bytes-xls-sheet-rectangle-too-large.xls");
+    let message = refusal(bytes);
+    assert!(message.contains("past the last column"), "{message}");
+}
