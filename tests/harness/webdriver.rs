@@ -48,6 +48,16 @@ pub async fn locked_field_app_session(
     app: &Path,
     args: &[String],
 ) -> anyhow::Result<Client> {
+    // A restart on the same profile waits for the last instance to be gone: its webview still
+    // holds the profile's web storage for a moment after its session closed, and a second
+    // WebKit on the same storage can hang at start on a loaded machine.
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--data-dir")
+        .and_then(|i| args.get(i + 1))
+    {
+        app_gone(dir).await;
+    }
     connect(
         driver_url,
         json!({
@@ -56,6 +66,26 @@ pub async fn locked_field_app_session(
         }),
     )
     .await
+}
+
+/// Waits (up to [`TIMEOUT`]) until no running process was started with `--data-dir DIR`.
+async fn app_gone(dir: &str) {
+    let running = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+            .any(|cmdline| {
+                let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+                args.windows(2)
+                    .any(|pair| pair[0] == b"--data-dir" && pair[1] == dir.as_bytes())
+            })
+    };
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while running() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// The PIN screen the app shows at start.
