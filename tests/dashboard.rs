@@ -8,8 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use fieldline_demo::{DeviceWork, Plan, MANAGER_EMAIL, MANAGER_PASSWORD};
+use fieldline_e2e::page::{more_than, script_readable_storage, texts, type_into};
 use fieldline_e2e::steps::click;
 use fieldline_e2e::{
     binary, chromium_session, downloads_of, save_screenshot, wait_text, within, ChromeDriver,
@@ -91,38 +92,6 @@ fn device_sync(fieldline: &Path, home: &Path) -> anyhow::Result<(bool, String)> 
     ))
 }
 
-async fn type_into(client: &Client, css: &str, text: &str) -> anyhow::Result<()> {
-    let input = client.find(Locator::Css(css)).await?;
-    input.clear().await?;
-    input.send_keys(text).await?;
-    Ok(())
-}
-
-/// The texts of the elements matching `css`, in page order.
-async fn texts(client: &Client, css: &str) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await? {
-        out.push(element.text().await?);
-    }
-    Ok(out)
-}
-
-/// Waits until `css` matches more than `count` elements; returns their texts.
-async fn more_than(client: &Client, css: &str, count: usize) -> anyhow::Result<Vec<String>> {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    loop {
-        let found = texts(client, css).await?;
-        if found.len() > count {
-            return Ok(found);
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "{css} never matched more than {count} elements; last seen: {found:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits for a finished download (Chromium writes `NAME.crdownload` until it is complete).
 async fn downloaded(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     let path = dir.join(name);
@@ -191,12 +160,7 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
         );
         // The session is a cookie no script can read, sent back to this site only; nothing of
         // it is kept where the page's JavaScript could find it.
-        let readable = client
-            .execute(
-                "return [document.cookie, sessionStorage.length, localStorage.length]",
-                vec![],
-            )
-            .await?;
+        let readable = script_readable_storage(&client).await?;
         anyhow::ensure!(
             readable == serde_json::json!(["", 0, 0]),
             "the page can read (document.cookie, sessionStorage, localStorage): {readable}"

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use fantoccini::{Client, Locator};
 use fieldline_demo::{Plan, MANAGER_EMAIL, MANAGER_PASSWORD};
+use fieldline_e2e::page::{script_readable_storage, type_into};
 use fieldline_e2e::steps::click;
 use fieldline_e2e::{
     binary, chromium_session, save_screenshot, wait_text, within, ChromeDriver, FieldlineServer,
@@ -326,11 +327,8 @@ async fn a_manager_opens_an_encrypted_campaigns_report_with_their_key_in_the_bro
     let outcome = within("the dashboard session", async {
         client.goto(&server.url).await?;
         wait_text(&client, "#sign-in h2", "Sign in").await?;
-        for (css, text) in [("#email", MANAGER_EMAIL), ("#password", MANAGER_PASSWORD)] {
-            let input = client.find(Locator::Css(css)).await?;
-            input.clear().await?;
-            input.send_keys(text).await?;
-        }
+        type_into(&client, "#email", MANAGER_EMAIL).await?;
+        type_into(&client, "#password", MANAGER_PASSWORD).await?;
         click(&client, "#sign-in-button").await?;
         wait_text(
             &client,
@@ -413,12 +411,7 @@ async fn a_manager_opens_an_encrypted_campaigns_report_with_their_key_in_the_bro
         save_screenshot(&client, "dashboard-sealed-report.png").await?;
 
         // Nothing of the key is kept where the page's scripts (or a later visitor) could read it.
-        let readable = client
-            .execute(
-                "return [document.cookie, sessionStorage.length, localStorage.length]",
-                vec![],
-            )
-            .await?;
+        let readable = script_readable_storage(&client).await?;
         anyhow::ensure!(
             readable == serde_json::json!(["", 0, 0]),
             "the page keeps (document.cookie, sessionStorage, localStorage): {readable}"

@@ -2,6 +2,7 @@
 //! chromedriver, the `fieldline` server), hands out WebDriver sessions, and stops everything it
 //! started when the test ends, whether it passed, failed or panicked.
 
+pub mod page;
 mod processes;
 pub mod proxy;
 pub mod steps;
