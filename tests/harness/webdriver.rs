@@ -58,14 +58,20 @@ pub async fn locked_field_app_session(
     {
         app_gone(dir).await;
     }
-    connect(
-        driver_url,
-        json!({
-            "browserName": "wry",
-            "tauri:options": { "application": app, "args": args },
-        }),
-    )
-    .await
+    let capabilities = json!({
+        "browserName": "wry",
+        "tauri:options": { "application": app, "args": args },
+    });
+    // A start that hangs (seen under a full run's load, restarting on the same profile) is
+    // abandoned and tried once more, instead of failing the test two minutes later.
+    let attempt = std::time::Duration::from_secs(45);
+    match tokio::time::timeout(attempt, connect(driver_url, capabilities.clone())).await {
+        Ok(session) => session,
+        Err(_) => {
+            eprintln!("the app did not start within {attempt:?}; starting it again");
+            connect(driver_url, capabilities).await
+        }
+    }
 }
 
 /// Waits (up to [`TIMEOUT`]) until no running process was started with `--data-dir DIR`.
