@@ -81,7 +81,9 @@ fn every_fault_on_the_submissions_request_leaves_each_interview_on_the_server_on
         device.fill()?;
         let before = device.status()?;
         let held_before = held_count(&server_db)?;
-        let (out, summary) = device.sync_once()?;
+        // One batch a run, so each fault meets exactly one run (a device that learns its link
+        // would send a lost batch again at once, smaller, meeting the next fault in the same run).
+        let (out, summary) = device.sync_once_in_full_batches()?;
         let after = device
             .status()
             .with_context(|| format!("the device store does not answer after {fault:?}"))?;
@@ -153,6 +155,57 @@ fn every_fault_on_the_submissions_request_leaves_each_interview_on_the_server_on
         plan.len(),
         started.elapsed()
     );
+    Ok(())
+}
+
+/// What the link below carries of a request before it drops: less than a whole outbox of 200
+/// interviews in one batch, more than a batch of a few dozen.
+const LINK_BYTES: usize = 12 * 1024;
+
+#[test]
+fn a_link_that_drops_every_few_kilobytes_still_carries_every_interview() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (fieldline, server, campaign) = server_and_campaign(dir.path())?;
+    let server_db = server.db_path();
+    let rt = runtime()?;
+    let proxy = rt.block_on(FaultProxy::start_targeted(server.addr(), SUBMISSIONS))?;
+    proxy.afterwards(Fault::ResetDuringRequest(LINK_BYTES));
+    let device = Device::new(&fieldline, &dir.path().join("tablet"));
+    device.enroll(&proxy.url(), &campaign.enroll_codes(1)?[0])?;
+    device.fill_directly(200, 7)?;
+
+    // Batches of a fixed size never cross such a link, however often they are sent.
+    for _ in 0..3 {
+        let (out, _) = device.sync_once_in_full_batches()?;
+        ensure!(!out.success(), "a full batch crossed: {}", out.stdout);
+    }
+    ensure!(held_count(&server_db)? == 0, "the server holds a cut batch");
+
+    // A device that learns its link sends a lost batch again at once, smaller, in the same run.
+    let (out, summary) = device.sync_once()?;
+    let summary = summary.with_context(|| format!("the sync run failed: {}", out.why()))?;
+    ensure!(
+        summary["accepted"] == 200 && summary["pending"] == 0 && summary["conflict"] == 0,
+        "{summary}"
+    );
+    let resent = summary["batches_resent_smaller"].as_u64().unwrap_or(0);
+    let learned = summary["batch_limit"].as_u64().unwrap_or(u64::MAX);
+    ensure!(
+        resent >= 2 && learned < fieldline_protocol::BATCH_BYTES as u64 / 4,
+        "expected batches lost and sent again smaller: {summary}"
+    );
+
+    // It keeps what it learned: the next run starts at a size the link carries.
+    device.fill_directly(40, 8)?;
+    let (out, summary) = device.sync_once()?;
+    let summary = summary.with_context(|| format!("the second run failed: {}", out.why()))?;
+    ensure!(
+        summary["accepted"] == 40 && summary["batches_resent_smaller"] == 0,
+        "the second run did not start from what the first learned: {summary}"
+    );
+    let settled = check_exactly_once(&campaign, &server_db, &[&device], &[], true)?;
+    ensure!(settled.submissions == 240, "{settled:?}");
+    println!("first run {learned} bytes a batch after {resent} lost batches; then {summary}");
     Ok(())
 }
 

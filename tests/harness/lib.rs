@@ -67,6 +67,13 @@ pub fn binary(env_var: &str, name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// `target/e2e/logs/`, where the drivers and the apps they start write their output.
+pub fn log_dir() -> anyhow::Result<PathBuf> {
+    let dir = artifact_dir()?.join("logs");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
 /// `target/e2e/`, where tests leave screenshots for people to look at.
 pub fn artifact_dir() -> anyhow::Result<PathBuf> {
     let dir = target_dir().join("e2e");

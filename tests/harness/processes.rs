@@ -129,14 +129,19 @@ impl TauriDriver {
     pub fn start(display: &VirtualDisplay) -> anyhow::Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
+        // WebKitWebDriver and every app it launches write where tauri-driver does: keep it, so
+        // a start that hangs or an app that crashes can be read about after the test.
+        let log_path = crate::log_dir()?.join(format!("tauri-driver-{port}.log"));
+        let log = std::fs::File::create(&log_path)
+            .with_context(|| format!("cannot create {}", log_path.display()))?;
         let mut driver = Guard::spawn(
             "tauri-driver",
             Command::new("tauri-driver")
                 .args(["--port", &port.to_string()])
                 .args(["--native-port", &native_port.to_string()])
                 .env("DISPLAY", display.display())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
+                .stdout(log.try_clone()?)
+                .stderr(log),
         )?;
         wait_for_port(&mut driver, port)?;
         // tauri-driver listens before the WebKitWebDriver it launched does; a session requested in

@@ -1,7 +1,8 @@
 //! A TCP proxy that breaks connections on purpose, for the sync tests: the links enumerators sync
 //! over drop, stall and cut answers short, and the server can fail. Each new connection takes
-//! the next fault from a plan (then passes traffic through once the plan is used up), so a test
-//! decides exactly which request meets which fault, or draws the plan at random from a seed.
+//! the next fault from a plan (then passes traffic through once the plan is used up, or meets the
+//! fault set with [`FaultProxy::afterwards`]), so a test decides exactly which request meets
+//! which fault, or draws the plan at random from a seed.
 //!
 //! A client keeps its connection alive from one request to the next (a device's sync asks for
 //! the rounds, then posts its batches, on one connection), so a proxy can also aim its plan at
@@ -66,7 +67,7 @@ impl Fault {
 /// A running proxy; stops when dropped.
 pub struct FaultProxy {
     addr: SocketAddr,
-    plan: Arc<Mutex<VecDeque<Fault>>>,
+    plan: Arc<Mutex<Plan>>,
     seen: Arc<Mutex<Vec<Fault>>>,
     hold: Arc<Hold>,
     accept: JoinHandle<()>,
@@ -98,6 +99,13 @@ impl Hold {
         }
         self.released.fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// The faults still to come, and the one every connection (or request) meets after them.
+#[derive(Debug)]
+struct Plan {
+    next: VecDeque<Fault>,
+    afterwards: Fault,
 }
 
 /// Where a plan's faults land.
@@ -138,7 +146,10 @@ impl FaultProxy {
     async fn listen(upstream: SocketAddr, aim: Aim) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let plan = Arc::new(Mutex::new(VecDeque::new()));
+        let plan = Arc::new(Mutex::new(Plan {
+            next: VecDeque::new(),
+            afterwards: Fault::Pass,
+        }));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let hold = Arc::new(Hold::default());
         let accept = tokio::spawn({
@@ -189,12 +200,26 @@ impl FaultProxy {
         self.plan
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .next
             .extend(faults);
+    }
+
+    /// The fault met once the plan is used up (at first [`Fault::Pass`]): a link that always
+    /// behaves the same way, such as one that drops every few kilobytes.
+    pub fn afterwards(&self, fault: Fault) {
+        self.plan
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .afterwards = fault;
     }
 
     /// Faults not yet met.
     pub fn pending(&self) -> usize {
-        self.plan.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.plan
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next
+            .len()
     }
 
     /// Every connection's (or targeted request's) fault so far, in order.
@@ -224,12 +249,11 @@ impl FaultProxy {
     }
 }
 
-fn next_fault(plan: &Mutex<VecDeque<Fault>>, seen: &Mutex<Vec<Fault>>) -> Fault {
-    let fault = plan
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop_front()
-        .unwrap_or(Fault::Pass);
+fn next_fault(plan: &Mutex<Plan>, seen: &Mutex<Vec<Fault>>) -> Fault {
+    let fault = {
+        let mut plan = plan.lock().unwrap_or_else(|p| p.into_inner());
+        plan.next.pop_front().unwrap_or(plan.afterwards)
+    };
     seen.lock().unwrap_or_else(|p| p.into_inner()).push(fault);
     fault
 }
@@ -357,7 +381,7 @@ async fn pump(
 /// What a proxy aiming at requests needs on each connection.
 struct Targeted {
     prefix: Arc<[u8]>,
-    plan: Arc<Mutex<VecDeque<Fault>>>,
+    plan: Arc<Mutex<Plan>>,
     seen: Arc<Mutex<Vec<Fault>>>,
     hold: Arc<Hold>,
 }

@@ -633,7 +633,19 @@ impl Device {
 
     /// `sync --json` once; the summary it printed when it succeeded.
     pub fn sync_once(&self) -> Result<(Output, Option<serde_json::Value>)> {
-        let out = self.run(&["sync", "--json"])?;
+        self.sync_once_with(&[])
+    }
+
+    /// `sync --json` once, in batches of the protocol's full size whatever the device learned
+    /// of its link, so a lost batch ends the run: for tests that aim one fault at each run.
+    pub fn sync_once_in_full_batches(&self) -> Result<(Output, Option<serde_json::Value>)> {
+        let full = fieldline_protocol::BATCH_BYTES.to_string();
+        self.sync_once_with(&["--batch-bytes", &full])
+    }
+
+    fn sync_once_with(&self, extra: &[&str]) -> Result<(Output, Option<serde_json::Value>)> {
+        let args: Vec<&str> = ["sync", "--json"].iter().chain(extra).copied().collect();
+        let out = self.run(&args)?;
         let summary = if out.success() {
             Some(
                 serde_json::from_str(out.stdout.trim())

@@ -68,7 +68,10 @@ pub async fn locked_field_app_session(
     match tokio::time::timeout(attempt, connect(driver_url, capabilities.clone())).await {
         Ok(session) => session,
         Err(_) => {
-            eprintln!("the app did not start within {attempt:?}; starting it again");
+            eprintln!(
+                "the app did not start within {attempt:?} (the drivers' and the app's output \
+                 is in target/e2e/logs/); starting it again"
+            );
             connect(driver_url, capabilities).await
         }
     }

@@ -75,6 +75,11 @@ enum DeviceCommand {
         /// Print the counts as JSON.
         #[arg(long)]
         json: bool,
+        /// Send batches of this many payload bytes, always, instead of the size the device
+        /// learned from its link (a lost batch then ends the run instead of being sent again
+        /// smaller).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_bytes: Option<u32>,
     },
     /// Counts of drafts and submissions.
     Status {
@@ -111,7 +116,7 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
             answers,
             utc_offset,
         } => fill(store, &form, round.as_deref(), &answers, utc_offset),
-        DeviceCommand::Sync { json } => sync(store, json),
+        DeviceCommand::Sync { json, batch_bytes } => sync(store, json, batch_bytes),
         DeviceCommand::Status { json } => status(&store, json),
         DeviceCommand::Outbox { json } => outbox(&store, json),
         DeviceCommand::ChangePin => change_pin(&mut store, pin.as_deref()),
@@ -189,7 +194,11 @@ fn into_store(store: Mutex<DeviceStore>) -> DeviceStore {
 }
 
 fn client_for(store: &Mutex<DeviceStore>) -> Result<SyncClient> {
-    SyncClient::for_store(store, ClientConfig::default()).map_err(|e| match e {
+    client_with(store, ClientConfig::default())
+}
+
+fn client_with(store: &Mutex<DeviceStore>, config: ClientConfig) -> Result<SyncClient> {
+    SyncClient::for_store(store, config).map_err(|e| match e {
         fieldline_sync::SyncError::NotEnrolled => anyhow!(
             "this device is not enrolled; run `fieldline device --home DIR enroll --server URL \
              --code CODE` first"
@@ -327,17 +336,26 @@ struct SyncSummary {
     unanswered: usize,
     held_back: usize,
     batches: usize,
-    /// Compressed request bytes of the batches.
+    /// Compressed request bytes of the batches (lost ones included).
     batch_bytes: u64,
+    /// Batches lost on the link and sent again at once as smaller ones.
+    batches_resent_smaller: usize,
+    /// Payload bytes a batch may hold now.
+    batch_limit: usize,
     attachment_bytes: u64,
     /// Every submission up to this device sequence number is on the server.
     server_contiguous_seq: Option<i64>,
     pending: i64,
 }
 
-fn sync(store: DeviceStore, json: bool) -> Result<ExitCode> {
+fn sync(store: DeviceStore, json: bool, fixed_batch_bytes: Option<u32>) -> Result<ExitCode> {
     let store = Mutex::new(store);
-    let client = client_for(&store)?;
+    let mut config = ClientConfig::default();
+    if let Some(bytes) = fixed_batch_bytes {
+        config.batch_bytes = bytes as usize;
+        config.learn_batch_size = false;
+    }
+    let client = client_with(&store, config)?;
     let report = runtime()?.block_on(client.sync(&store))?;
     let counts = into_store(store).sync_counts()?;
     let push = &report.push;
@@ -352,6 +370,8 @@ fn sync(store: DeviceStore, json: bool) -> Result<ExitCode> {
         held_back: push.held_back,
         batches: push.batches,
         batch_bytes: push.batch_bytes,
+        batches_resent_smaller: push.batches_resent_smaller,
+        batch_limit: push.batch_limit,
         attachment_bytes: push.attachment_bytes,
         server_contiguous_seq: push.status.as_ref().map(|s| s.contiguous_seq),
         pending: counts.pending,

@@ -18,6 +18,7 @@ pub struct DeviceProfile {
 
 const SETTING_USERNAME: &str = "username";
 const SETTING_SERVER_URL: &str = "server_url";
+const SETTING_BATCH_BYTES: &str = "sync.batch_bytes";
 
 impl DeviceStore {
     pub fn profile(&self) -> Result<DeviceProfile, StoreError> {
@@ -49,6 +50,19 @@ impl DeviceStore {
     /// Records the campaign server this device syncs with.
     pub fn set_server_url(&self, url: &str) -> Result<(), StoreError> {
         self.put_setting(SETTING_SERVER_URL, url.trim())
+    }
+
+    /// The batch size (payload bytes) the sync client learned this device's link carries, if it
+    /// has learned one: kept across restarts because a village's link stays what it is.
+    pub fn learned_batch_bytes(&self) -> Result<Option<usize>, StoreError> {
+        // A value this version cannot read is as good as none: the client learns it again.
+        Ok(self
+            .setting(SETTING_BATCH_BYTES)?
+            .and_then(|value| value.parse().ok()))
+    }
+
+    pub fn set_learned_batch_bytes(&self, bytes: usize) -> Result<(), StoreError> {
+        self.put_setting(SETTING_BATCH_BYTES, &bytes.to_string())
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -90,6 +104,19 @@ mod tests {
         assert_eq!(again, first);
         assert_eq!(again.username.as_deref(), Some("Sunita Devi"));
         assert_eq!(again.server_url.as_deref(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn the_learned_batch_size_outlives_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = DeviceStore::open(dir.path()).unwrap();
+            assert_eq!(store.learned_batch_bytes().unwrap(), None);
+            store.set_learned_batch_bytes(65_536).unwrap();
+            store.set_learned_batch_bytes(32_768).unwrap();
+        }
+        let store = DeviceStore::open(dir.path()).unwrap();
+        assert_eq!(store.learned_batch_bytes().unwrap(), Some(32_768));
     }
 
     #[test]

@@ -776,6 +776,9 @@ async fn slowlink_device(args: &Args) -> Res<Value> {
     let began = Instant::now();
     let mut attempts = 0;
     let mut failures = Vec::new();
+    let (mut batches_sent, mut resent_smaller) = (0, 0);
+    // Set by the last push, the one that found nothing left to send.
+    let mut learned_limit: usize;
     loop {
         if began.elapsed() > deadline {
             return Err(
@@ -784,8 +787,14 @@ async fn slowlink_device(args: &Args) -> Res<Value> {
         }
         attempts += 1;
         match client.push(&store, |_| {}).await {
-            Ok(report) if report.batches == 0 => break,
-            Ok(_) => {}
+            Ok(report) => {
+                batches_sent += report.batches;
+                resent_smaller += report.batches_resent_smaller;
+                learned_limit = report.batch_limit;
+                if report.batches == 0 {
+                    break;
+                }
+            }
             Err(e) => {
                 failures.push(e.to_string());
                 tokio::time::sleep(retry_after).await;
@@ -873,6 +882,9 @@ async fn slowlink_device(args: &Args) -> Res<Value> {
             "seconds": sync_seconds,
             "push_attempts": attempts,
             "failures": failures,
+            "batches_answered": batches_sent,
+            "batches_resent_smaller": resent_smaller,
+            "learned_batch_bytes": learned_limit,
             "link": sync_link,
             "wire": sync_wire,
         },

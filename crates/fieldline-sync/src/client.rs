@@ -14,7 +14,7 @@ use reqwest::{header, Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::{lock, SyncError};
+use crate::{lock, BatchSize, SyncError};
 
 /// Bytes per attachment upload request.
 pub const ATTACHMENT_CHUNK_BYTES: usize = 256 * 1024;
@@ -30,8 +30,12 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// For a whole request, body and answer included.
     pub request_timeout: Duration,
-    /// Payload bytes per batch (see [`BATCH_BYTES`]).
+    /// Payload bytes per batch (see [`BATCH_BYTES`]): the most a batch holds, and with
+    /// `learn_batch_size` the size a device starts from before it has learned its link.
     pub batch_bytes: usize,
+    /// Learn the batch size from the link ([`BatchSize`]) and keep it in the device store;
+    /// `false` sends every batch at `batch_bytes`, and a lost batch ends the push.
+    pub learn_batch_size: bool,
     /// Bytes per attachment upload request.
     pub chunk_bytes: usize,
 }
@@ -42,6 +46,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             batch_bytes: BATCH_BYTES,
+            learn_batch_size: true,
             chunk_bytes: ATTACHMENT_CHUNK_BYTES,
         }
     }
@@ -80,8 +85,12 @@ pub struct PushReport {
     /// Attachment bytes uploaded now (a file the server already held costs none).
     pub attachment_bytes: u64,
     pub attachments_uploaded: usize,
-    /// Request bytes of the batches, compressed, as they went over the link.
+    /// Request bytes of the batches, compressed, as they went over the link (lost ones too).
     pub batch_bytes: u64,
+    /// Batches lost on the link and sent again at once as smaller ones.
+    pub batches_resent_smaller: usize,
+    /// Payload bytes a batch may hold when the push ended (what the device learned).
+    pub batch_limit: usize,
     /// The server's view of this device after the last batch.
     pub status: Option<DeviceStatus>,
     /// Why items were held back.
@@ -269,10 +278,12 @@ impl SyncClient {
     }
 
     /// Sends every queued submission once, in device order: first the files each one carries
-    /// (resuming partial uploads), then the submissions in gzip-compressed batches of
-    /// [`ClientConfig::batch_bytes`]; records each reply's outcomes in the store. Items a reply
-    /// does not list, and items whose files could not be uploaded, stay queued for the next
-    /// push. `progress` hears after every file chunk and every batch.
+    /// (resuming partial uploads), then the submissions in gzip-compressed batches of up to
+    /// [`ClientConfig::batch_bytes`], sized to what the link carries ([`BatchSize`]: a batch
+    /// lost on the way is sent again at once as half as many bytes); records each reply's
+    /// outcomes in the store. Items a reply does not list, and items whose files could not be
+    /// uploaded, stay queued for the next push. `progress` hears after every file chunk and
+    /// every batch.
     pub async fn push(
         &self,
         store: &Mutex<DeviceStore>,
@@ -285,14 +296,25 @@ impl SyncClient {
             ..Progress::default()
         };
         progress(done);
-        let mut report = PushReport::default();
+        let learn = self.config.learn_batch_size;
+        let learned = if learn {
+            lock(store).learned_batch_bytes()?
+        } else {
+            None
+        };
+        let mut size = BatchSize::new(self.config.batch_bytes, learned);
+        let mut report = PushReport {
+            batch_limit: size.limit(),
+            ..PushReport::default()
+        };
         let mut uploaded: HashSet<String> = HashSet::new();
         let mut after = 0;
         loop {
-            let batch = lock(store).pending_envelopes_after(after, self.config.batch_bytes)?;
+            let batch = lock(store).pending_envelopes_after(after, size.limit())?;
             let Some(last) = batch.last() else {
                 return Ok(report);
             };
+            let resume_after = after;
             after = last.device_seq;
             let mut ready = Vec::with_capacity(batch.len());
             'items: for envelope in batch {
@@ -346,8 +368,32 @@ impl SyncClient {
             let request = self.authorized(Method::POST, "/device/submissions")?;
             let (request, compressed) = gzip_json_sized(request, &SubmitBatch { items: ready })?;
             report.batch_bytes += compressed as u64;
-            let response = self.send("the submissions", request).await?;
-            let reply: SubmitReply = read_json("the submissions", response).await?;
+            let reply = match self.submit(request).await {
+                Ok(reply) => reply,
+                Err(e) if learn && e.is_link_loss() => {
+                    let smaller = size.lost(sent, payload_bytes as usize);
+                    lock(store).set_learned_batch_bytes(size.limit())?;
+                    report.batch_limit = size.limit();
+                    if !smaller {
+                        return Err(e);
+                    }
+                    tracing::info!(
+                        "a batch of {sent} submissions was lost on the link ({e}); sending \
+                         batches of up to {} bytes",
+                        size.limit()
+                    );
+                    report.batches_resent_smaller += 1;
+                    after = resume_after;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let limit_before = size.limit();
+            size.arrived();
+            if learn && size.limit() != limit_before {
+                lock(store).set_learned_batch_bytes(size.limit())?;
+            }
+            report.batch_limit = size.limit();
             let listed: Vec<_> = reply
                 .results
                 .into_iter()
@@ -363,6 +409,12 @@ impl SyncClient {
             done.bytes_done += payload_bytes;
             progress(done);
         }
+    }
+
+    /// One batch's exchange: the request, and its reply read whole.
+    async fn submit(&self, request: RequestBuilder) -> Result<SubmitReply, SyncError> {
+        let response = self.send("the submissions", request).await?;
+        read_json("the submissions", response).await
     }
 
     /// Pulls, then pushes.

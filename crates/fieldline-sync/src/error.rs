@@ -39,4 +39,13 @@ impl SyncError {
             _ => false,
         }
     }
+
+    /// Whether the exchange broke on the way (no answer, or an answer cut short), as opposed
+    /// to a server that answered in full.
+    pub fn is_link_loss(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Unreachable { .. } | SyncError::BadReply { .. }
+        )
+    }
 }

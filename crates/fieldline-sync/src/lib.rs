@@ -14,6 +14,7 @@
 //! [`DeviceStore::record_results`]).
 
 mod backoff;
+mod batch_size;
 mod client;
 mod error;
 mod sync_loop;
@@ -23,6 +24,7 @@ use std::sync::{Mutex, MutexGuard};
 use fieldline_device_store::DeviceStore;
 
 pub use backoff::Backoff;
+pub use batch_size::BatchSize;
 pub use client::{
     ClientConfig, Held, Progress, PullReport, PushReport, SyncClient, SyncReport,
     ATTACHMENT_CHUNK_BYTES,
