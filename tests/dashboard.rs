@@ -323,6 +323,19 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
             "the devices view lists {listed:?}, the demo synced from {} devices",
             devices.len()
         );
+        // Each tablet that synced says when it was last seen and how many interviews arrived.
+        let seen = texts(&client, &format!("{row} .last-seen")).await?;
+        let received = texts(&client, &format!("{row} .received")).await?;
+        anyhow::ensure!(
+            seen.len() == 1 && seen[0].ends_with(" UTC"),
+            "{}'s last visit reads {seen:?}",
+            lost.label
+        );
+        anyhow::ensure!(
+            received.len() == 1 && received[0].parse::<u64>().is_ok_and(|n| n > 0),
+            "{}'s interviews received read {received:?}",
+            lost.label
+        );
         click(&client, &format!("{row} button.revoke")).await?;
         let question = more_than(&client, "#confirm-revoke p", 0).await?;
         anyhow::ensure!(

@@ -33,6 +33,12 @@ pub struct Device {
     pub organization: String,
     pub enrolled_at: String,
     pub revoked: bool,
+    /// Its last request to the server; `None` before its first.
+    pub last_seen_at: Option<String>,
+    /// Submissions the server holds from it.
+    pub received: i64,
+    /// Every submission up to this device sequence number is held.
+    pub complete_up_to: i64,
 }
 
 /// A campaign as `GET /api/v1/campaigns` lists it (the fields the dashboard shows).

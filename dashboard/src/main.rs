@@ -551,12 +551,14 @@ fn devices_view(props: &DevicesProps) -> Html {
                 <p class="muted">{ "No device is enrolled in this campaign yet." }</p>
             } else {
                 <table>
-                    <tr><th>{ "Label" }</th><th>{ "Organization" }</th><th>{ "Enrolled" }</th><th>{ "Status" }</th><th></th></tr>
+                    <tr><th>{ "Label" }</th><th>{ "Organization" }</th><th>{ "Enrolled" }</th><th>{ "Last seen" }</th><th>{ "Interviews received" }</th><th>{ "Status" }</th><th></th></tr>
                     { for list.iter().map(|d| html! {
                         <tr class={classes!("device", d.revoked.then_some("revoked"))} data-label={d.label.clone()}>
                             <td>{ &d.label }<br/><span class="muted">{ &d.device_id }</span></td>
                             <td>{ &d.organization }</td>
-                            <td>{ &d.enrolled_at }</td>
+                            <td>{ minute(&d.enrolled_at) }</td>
+                            <td class="last-seen">{ d.last_seen_at.as_deref().map_or_else(|| "never".to_owned(), minute) }</td>
+                            <td class="received">{ received(d) }</td>
                             <td class="status">{ if d.revoked { "revoked" } else { "active" } }</td>
                             <td>
                                 if may_revoke && !d.revoked {
@@ -580,6 +582,28 @@ fn devices_view(props: &DevicesProps) -> Html {
                 None => html! {},
             } }
         </section>
+    }
+}
+
+/// A server timestamp (`2026-11-25T23:31:07.123Z`) to the minute, as people read it.
+fn minute(timestamp: &str) -> String {
+    match (timestamp.get(..10), timestamp.get(11..16)) {
+        (Some(day), Some(time)) if timestamp.ends_with('Z') => format!("{day} {time} UTC"),
+        _ => timestamp.to_owned(),
+    }
+}
+
+/// What the server holds of a device, with a gap named: a submission the device numbered
+/// below others that arrived has not come, so a coordinator can ask about it.
+fn received(device: &api::Device) -> String {
+    if device.received > device.complete_up_to {
+        format!(
+            "{}; number {} has not arrived",
+            device.received,
+            device.complete_up_to + 1
+        )
+    } else {
+        device.received.to_string()
     }
 }
 

@@ -166,6 +166,10 @@ impl FromRequestParts<AppState> for DeviceAuth {
                 "this device was revoked; ask your coordinator for a new enrollment code",
             ));
         }
+        // Only for the coordinator's view: a failure to note it must not fail the sync.
+        if let Err(err) = state.storage.device_seen(&device.id).await {
+            tracing::warn!(device = %device.id, "could not record the device's visit: {err}");
+        }
         Ok(DeviceAuth(device))
     }
 }

@@ -394,3 +394,57 @@ async fn progress_report_and_exports_follow_the_stored_submissions_and_the_reach
     }
     world.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_devices_view_says_when_each_device_was_last_seen_and_what_arrived_from_it() {
+    let world = world().await;
+    let baseline = world.form_version.clone();
+    let (_, tablet) = world.device(&world.partner, "fieldline:tablet").await;
+    world.device(&world.partner, "fieldline:quiet").await;
+    // Interviews 1, 2, 3 and 5: number 4 is still on the tablet (or lost).
+    let mut sent = interviews(&world, &baseline, "fieldline:tablet", 1, 5, 2);
+    sent.remove(3);
+    submit(&world, &tablet, sent).await;
+
+    let manager = world.person(&world.owner, Role::Manager).await;
+    let c = world.campaign.id.clone();
+    let devices: serde_json::Value =
+        get(&world, &manager, &format!("/api/v1/campaigns/{c}/devices"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let row = |device_id: &str| {
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["device_id"] == device_id)
+            .unwrap_or_else(|| panic!("{device_id} is not listed: {devices}"))
+            .clone()
+    };
+    let tablet_row = row("fieldline:tablet");
+    assert!(
+        tablet_row["last_seen_at"]
+            .as_str()
+            .is_some_and(|at| at.ends_with('Z')),
+        "{tablet_row}"
+    );
+    assert_eq!(tablet_row["received"], 4, "{tablet_row}");
+    assert_eq!(tablet_row["complete_up_to"], 3, "{tablet_row}");
+    // Enrolled, never synced since.
+    let quiet_row = row("fieldline:quiet");
+    assert_eq!(
+        quiet_row["last_seen_at"],
+        serde_json::Value::Null,
+        "{quiet_row}"
+    );
+    assert_eq!(
+        (
+            quiet_row["received"].clone(),
+            quiet_row["complete_up_to"].clone()
+        ),
+        (0.into(), 0.into())
+    );
+    world.server.shutdown().await;
+}

@@ -144,12 +144,18 @@ pub async fn set_aside(
     Ok(Json(state.storage.set_aside(&filter).await?))
 }
 
-/// A device as people see it: with its organization's name, for the dashboard's list.
+/// A device as people see it: with its organization's name and what the server holds of it,
+/// for the dashboard's list.
 #[derive(Debug, Serialize)]
 pub struct DeviceView {
     #[serde(flatten)]
     pub device: Device,
     pub organization: String,
+    /// Submissions the server holds from it (set-aside ones included).
+    pub received: i64,
+    /// Every submission up to this device sequence number is held; below `received` means a
+    /// gap: a submission the device numbered has not arrived.
+    pub complete_up_to: i64,
 }
 
 /// `GET /api/v1/campaigns/{campaign}/devices`.
@@ -168,16 +174,20 @@ pub async fn devices(
             .find(|o| o.id == id)
             .map_or_else(|| id.to_string(), |o| o.name.clone())
     };
-    Ok(Json(
-        devices
-            .into_iter()
-            .filter(|d| reach.covers(&d.organization_id))
-            .map(|device| DeviceView {
-                organization: name_of(&device.organization_id),
-                device,
-            })
-            .collect(),
-    ))
+    let mut views = Vec::new();
+    for device in devices
+        .into_iter()
+        .filter(|d| reach.covers(&d.organization_id))
+    {
+        let (complete_up_to, received) = state.storage.device_progress(&device.id).await?;
+        views.push(DeviceView {
+            organization: name_of(&device.organization_id),
+            received,
+            complete_up_to,
+            device,
+        });
+    }
+    Ok(Json(views))
 }
 
 /// `POST /api/v1/campaigns/{campaign}/devices/{device}/revoke`: the device's token stops

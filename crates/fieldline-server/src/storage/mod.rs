@@ -219,6 +219,8 @@ pub struct Device {
     pub organization_id: Id,
     pub enrolled_at: String,
     pub revoked: bool,
+    /// The device's last request to the server (to the minute); `None` before its first.
+    pub last_seen_at: Option<String>,
 }
 
 /// A submission as received, before the storage decides what it is.
@@ -480,6 +482,9 @@ pub trait Storage: Send + Sync + 'static {
     /// The campaign's devices in enrollment order.
     async fn devices(&self, campaign_id: &str) -> Result<Vec<Device>, StorageError>;
     async fn revoke_device(&self, id: &str) -> Result<(), StorageError>;
+    /// Records that the device just made a request, for the coordinator's "last seen"; at most
+    /// one write a minute per device, so a sync's many requests cost one.
+    async fn device_seen(&self, id: &str) -> Result<(), StorageError>;
 
     /// Stores a batch of submissions from one device in one transaction and says what each
     /// one was: accepted (new), duplicate (same instance id and SHA-256 already held),

@@ -231,7 +231,8 @@ fn round_from_row(row: &Row) -> Result<Round, Fail> {
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, device_id, label, campaign_id, organization_id, rfc3339(enrolled_at), revoked";
+    "id, device_id, label, campaign_id, organization_id, rfc3339(enrolled_at), revoked, \
+     rfc3339(last_seen_at)";
 
 fn device_from_row(row: &Row) -> Result<Device, Fail> {
     Ok(Device {
@@ -242,6 +243,7 @@ fn device_from_row(row: &Row) -> Result<Device, Fail> {
         organization_id: row.try_get(4)?,
         enrolled_at: row.try_get(5)?,
         revoked: row.try_get(6)?,
+        last_seen_at: row.try_get(7)?,
     })
 }
 
@@ -1314,6 +1316,7 @@ impl Storage for PostgresStorage {
                 organization_id,
                 enrolled_at: row.try_get(0)?,
                 revoked: false,
+                last_seen_at: None,
             })
         })
         .await
@@ -1348,6 +1351,22 @@ impl Storage for PostgresStorage {
                 )
                 .await?;
             rows(found, device_from_row)
+        })
+        .await
+    }
+
+    async fn device_seen(&self, id: &str) -> Result<(), StorageError> {
+        retry(move || async move {
+            self.client()
+                .await?
+                .execute(
+                    "UPDATE device SET last_seen_at = now()
+                     WHERE id = $1 AND (last_seen_at IS NULL
+                         OR last_seen_at < now() - interval '1 minute')",
+                    &[&id],
+                )
+                .await?;
+            Ok(())
         })
         .await
     }

@@ -110,7 +110,7 @@ fn round_from_row(row: &Row) -> rusqlite::Result<Round> {
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, device_id, label, campaign_id, organization_id, enrolled_at, revoked";
+    "id, device_id, label, campaign_id, organization_id, enrolled_at, revoked, last_seen_at";
 
 fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -121,6 +121,7 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
         organization_id: row.get(4)?,
         enrolled_at: row.get(5)?,
         revoked: row.get(6)?,
+        last_seen_at: row.get(7)?,
     })
 }
 
@@ -986,6 +987,7 @@ impl Storage for SqliteStorage {
                 organization_id,
                 enrolled_at,
                 revoked: false,
+                last_seen_at: None,
             })
         })
         .await
@@ -1014,6 +1016,21 @@ impl Storage for SqliteStorage {
                 ))?
                 .query_map([campaign_id], device_from_row)?
                 .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn device_seen(&self, id: &str) -> Result<(), StorageError> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            // Timestamps share one layout, so they compare as text.
+            conn.prepare_cached(
+                "UPDATE device SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE id = ?1 AND (last_seen_at IS NULL
+                     OR last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds'))",
+            )?
+            .execute([id])?;
+            Ok(())
         })
         .await
     }

@@ -482,6 +482,21 @@ pub async fn story(storage: Arc<dyn Storage>) {
     );
     assert!(storage.devices(&other.id).await.unwrap().is_empty());
 
+    // A device's visits, for "last seen": the first is noted at once, then one a minute at most.
+    assert_eq!(device_1.last_seen_at, None);
+    storage.device_seen(&device_1.id).await.unwrap();
+    let seen_by_token = || async {
+        let device = storage.device_by_token("token-1").await.unwrap().unwrap();
+        device.last_seen_at
+    };
+    let seen = seen_by_token().await.expect("the first visit is noted");
+    assert!(seen.len() == 24 && seen.ends_with('Z'), "{seen}");
+    storage.device_seen(&device_1.id).await.unwrap();
+    assert_eq!(seen_by_token().await.as_ref(), Some(&seen));
+    let listed = storage.devices(&campaign.id).await.unwrap();
+    assert_eq!(listed[0].last_seen_at.as_ref(), Some(&seen));
+    assert_eq!(listed[1].last_seen_at, None);
+
     // A revoked device is still found by its token (the API refuses it).
     storage.revoke_device(&device_2.id).await.unwrap();
     let revoked = storage.device_by_token("token-2").await.unwrap().unwrap();
