@@ -18,8 +18,11 @@ use anyhow::{bail, Context as _};
 
 use crate::process::{done, step};
 
-/// The variable the storage tests read the server's URL from.
+/// The variable the storage tests read the server's URL from (plain TCP).
 pub const URL_VAR: &str = "FIELDLINE_TEST_POSTGRES_URL";
+
+/// The same server over TLS, its certificate verified against the run's own CA.
+pub const TLS_URL_VAR: &str = "FIELDLINE_TEST_POSTGRES_TLS_URL";
 
 /// Directories are `/tmp/fieldline-pg-<pid of the xtask that made it>`: /tmp itself, not
 /// $TMPDIR, which may be a directory the `postgres` user cannot enter.
@@ -35,6 +38,7 @@ pub struct TestCluster {
     dir: PathBuf,
     run_as: Option<&'static str>,
     url: String,
+    tls_url: String,
 }
 
 impl TestCluster {
@@ -54,6 +58,7 @@ impl TestCluster {
             dir,
             run_as,
             url: String::new(),
+            tls_url: String::new(),
         };
         if let Some(user) = run_as {
             quiet(Command::new("chown").arg(user).arg(&cluster.dir))?;
@@ -70,11 +75,15 @@ impl TestCluster {
                 .args(["--username", USER, "--auth", "trust"])
                 .args(["--encoding", "UTF8", "--no-locale", "--no-sync"]),
         )?;
+        let tls = cluster.write_certificates()?;
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{}' \
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=200",
-            cluster.dir.display()
+             -c max_connections=200 \
+             -c ssl=on -c ssl_cert_file='{}' -c ssl_key_file='{}'",
+            cluster.dir.display(),
+            tls.cert.display(),
+            tls.key.display(),
         );
         quiet(
             cluster
@@ -96,13 +105,57 @@ impl TestCluster {
             DATABASE,
         ]))?;
         cluster.url = format!("postgres://{USER}@127.0.0.1:{port}/{DATABASE}?sslmode=disable");
+        cluster.tls_url = format!(
+            "postgres://{USER}@127.0.0.1:{port}/{DATABASE}?sslmode=verify-full&sslrootcert={}",
+            tls.ca.display()
+        );
         done(started);
         println!("    {URL_VAR}={}", cluster.url);
+        println!("    {TLS_URL_VAR}={}", cluster.tls_url);
         Ok(cluster)
     }
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    pub fn tls_url(&self) -> &str {
+        &self.tls_url
+    }
+
+    /// A CA made for this run and the server's certificate signed by it, for 127.0.0.1 and
+    /// localhost; the key readable by the cluster's owner only, as PostgreSQL insists.
+    fn write_certificates(&self) -> anyhow::Result<TlsFiles> {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Fieldline test CA");
+        let ca_key = KeyPair::generate()?;
+        let ca = ca_params.self_signed(&ca_key)?;
+        let server_key = KeyPair::generate()?;
+        let server = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?
+            .signed_by(&server_key, &ca, &ca_key)?;
+        let files = TlsFiles {
+            ca: self.dir.join("ca.crt"),
+            cert: self.dir.join("server.crt"),
+            key: self.dir.join("server.key"),
+        };
+        fs::write(&files.ca, ca.pem())?;
+        fs::write(&files.cert, server.pem())?;
+        fs::write(&files.key, server_key.serialize_pem())?;
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(&files.key, fs::Permissions::from_mode(0o600))?;
+        if let Some(user) = self.run_as {
+            quiet(
+                Command::new("chown")
+                    .arg(user)
+                    .arg(&files.cert)
+                    .arg(&files.key),
+            )?;
+        }
+        Ok(files)
     }
 
     fn data(&self) -> PathBuf {
@@ -124,6 +177,12 @@ impl TestCluster {
     }
 }
 
+struct TlsFiles {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
 impl Drop for TestCluster {
     fn drop(&mut self) {
         let started = step("PostgreSQL for the storage tests: stopping and removing the cluster");
@@ -141,7 +200,12 @@ pub fn with_postgres(command: &[String]) -> anyhow::Result<()> {
     crate::setup::ensure_apt_packages(&["postgresql"])?;
     let cluster = TestCluster::start()?;
     let (program, args) = command.split_first().context("name a command to run")?;
-    crate::process::run_command(Command::new(program).args(args).env(URL_VAR, cluster.url()))
+    crate::process::run_command(
+        Command::new(program)
+            .args(args)
+            .env(URL_VAR, cluster.url())
+            .env(TLS_URL_VAR, cluster.tls_url()),
+    )
 }
 
 /// Debian keeps each major version's programs in /usr/lib/postgresql/<version>/bin: the newest

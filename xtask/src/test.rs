@@ -3,7 +3,7 @@
 use std::{process::Command, time::Instant};
 
 use crate::{
-    postgres::{TestCluster, URL_VAR},
+    postgres::{TestCluster, TLS_URL_VAR, URL_VAR},
     process::{done, run, run_command, step},
     setup, ui_bundle,
 };
@@ -45,6 +45,7 @@ pub fn test() -> anyhow::Result<()> {
         Command::new("cargo")
             .args(["test", "--workspace", "--exclude", "fieldline-e2e"])
             .env(URL_VAR, postgres.url())
+            .env(TLS_URL_VAR, postgres.tls_url())
             .env(crate::python::PYTHON_VAR, &python),
     )?;
     done(at);

@@ -55,6 +55,7 @@ mod types;
 mod validate;
 #[cfg(feature = "xlsform")]
 mod workbook;
+#[cfg(feature = "xlsform")]
 mod xls_guard;
 
 pub use expression::{Expr, Expression, ParseError};

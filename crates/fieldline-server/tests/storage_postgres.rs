@@ -49,11 +49,7 @@ impl TestDatabase {
 
     /// This database's URL: the server's, with its own database name.
     fn url(&self) -> String {
-        let (scheme, rest) = self.server_url.split_once("://").unwrap();
-        let path_start = rest.find('/').unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(path_start);
-        let query = path.find('?').map_or("", |at| &path[at..]);
-        format!("{scheme}://{authority}/{}{query}", self.name)
+        with_database(&self.server_url, &self.name)
     }
 
     async fn client(&self) -> tokio_postgres::Client {
@@ -67,6 +63,15 @@ impl TestDatabase {
             .await
             .unwrap();
     }
+}
+
+/// `url` naming the database `name` instead of its own.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let path_start = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(path_start);
+    let query = path.find('?').map_or("", |at| &path[at..]);
+    format!("{scheme}://{authority}/{name}{query}")
 }
 
 async fn admin(url: &str) -> tokio_postgres::Client {
@@ -585,5 +590,77 @@ async fn published_rounds_and_stored_submissions_never_change() {
         Some(payload.as_bytes().to_vec())
     );
     drop((storage, client));
+    db.drop().await;
+}
+
+const TLS_URL_VAR: &str = "FIELDLINE_TEST_POSTGRES_TLS_URL";
+
+#[tokio::test]
+async fn over_tls_the_database_is_verified_and_nothing_crosses_in_the_clear() {
+    let tls_url = std::env::var(TLS_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{TLS_URL_VAR} is not set: run the tests through `cargo xtask test` or `cargo xtask \
+             with-postgres`, whose throwaway PostgreSQL serves TLS with a CA made for the run"
+        )
+    });
+    let db = TestDatabase::create("tls").await;
+    let url = with_database(&tls_url, &db.name);
+    let storage = PostgresStorage::open(&url)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    storage.create_organization("Maiti Nepal").await.unwrap();
+    // Every connection the storage holds to its database is encrypted.
+    let row = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE s.ssl)
+             FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+             WHERE a.datname = $1 AND a.pid <> pg_backend_pid()",
+            &[&db.name],
+        )
+        .await
+        .unwrap();
+    let (connections, encrypted): (i64, i64) = (row.get(0), row.get(1));
+    assert!(
+        connections >= 1 && encrypted == connections,
+        "{encrypted} of {connections} connections encrypted"
+    );
+    drop(storage);
+
+    // Without the run's CA the server's certificate is refused, in words that say what to do:
+    // asked for TLS, and by default (TLS when offered, never a silent fall back to the clear).
+    let (base, _) = url.split_once('?').unwrap();
+    for unverifiable in [format!("{base}?sslmode=require"), base.to_owned()] {
+        let err = PostgresStorage::open(&unverifiable)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{unverifiable} connected without the CA"))
+            .to_string();
+        assert!(err.contains("sslrootcert="), "{err}");
+    }
+    // Nor does a CA that did not sign it open the door.
+    let dir = tempfile::tempdir().unwrap();
+    let other_ca = dir.path().join("other-ca.pem");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    std::fs::write(&other_ca, params.self_signed(&key).unwrap().pem()).unwrap();
+    let wrong = format!(
+        "{base}?sslmode=verify-full&sslrootcert={}",
+        other_ca.display()
+    );
+    let err = PostgresStorage::open(&wrong)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("certificate"), "{err}");
+    // Saying plainly to send in the clear still works (a trusted network's choice).
+    let plain = PostgresStorage::open(&format!("{base}?sslmode=disable"))
+        .await
+        .unwrap();
+    assert_eq!(plain.organizations().await.unwrap().len(), 1);
+    drop(plain);
     db.drop().await;
 }

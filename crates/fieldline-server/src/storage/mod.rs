@@ -7,6 +7,7 @@
 //! codes) are stored only as hashes computed by the caller; this layer never sees them in clear.
 
 pub mod postgres;
+mod postgres_tls;
 mod sqlite;
 
 use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
@@ -37,7 +38,8 @@ impl FromStr for DatabaseUrl {
 
     fn from_str(url: &str) -> Result<Self, Self::Err> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return match url.parse::<tokio_postgres::Config>() {
+            let driver_url = postgres_tls::PostgresUrl::parse(url).driver_url;
+            return match driver_url.parse::<tokio_postgres::Config>() {
                 Ok(_) => Ok(Self::Postgres(url.to_owned())),
                 Err(_) => Err(UnsupportedUrl(postgres::redacted(url))),
             };
@@ -573,6 +575,7 @@ mod tests {
         for url in [
             "postgres://fieldline@127.0.0.1:5432/fieldline?sslmode=disable",
             "postgresql://fieldline:s3cret@db.internal/fieldline",
+            "postgres://fieldline@db.internal/fieldline?sslmode=verify-full&sslrootcert=/etc/fieldline/ca.pem",
         ] {
             assert_eq!(
                 url.parse::<DatabaseUrl>().unwrap(),

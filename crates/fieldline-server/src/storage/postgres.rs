@@ -17,7 +17,9 @@ use std::{collections::HashMap, future::Future, time::Duration};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use fieldline_migrations::{Migration, MigrationError};
-use tokio_postgres::{error::SqlState, types::ToSql, Client, GenericClient, NoTls, Row};
+use tokio_postgres::{error::SqlState, types::ToSql, Client, GenericClient, Row};
+
+use super::postgres_tls::{self, PostgresUrl};
 
 use super::{
     AuditAction, AuditEvent, Campaign, Device, Id, Incoming, NewAuditEvent, NewRound, Organization,
@@ -532,33 +534,50 @@ async fn migrate_locked(
 }
 
 impl PostgresStorage {
-    /// Connects to the database a `postgres://` or `postgresql://` URL names (plain TCP: add
-    /// `sslmode=disable` to say so, or leave `sslmode` out) and brings its schema up to date.
+    /// Connects to the database a `postgres://` or `postgresql://` URL names and brings its
+    /// schema up to date. TLS as the URL's `sslmode` says, the server's certificate always
+    /// verified (`sslrootcert=PATH` adds a CA; see [`postgres_tls`]).
     pub async fn open(url: &str) -> Result<Self, StorageError> {
-        let config: tokio_postgres::Config = url.parse().map_err(|err| {
+        let parsed = PostgresUrl::parse(url);
+        let config: tokio_postgres::Config = parsed.driver_url.parse().map_err(|err| {
             StorageError::Backend(format!(
                 "the PostgreSQL URL {} cannot be read: {}",
                 redacted(url),
                 chain(&err)
             ))
         })?;
-        Self::connect(config).await.map_err(|err| match err {
+        let connected = match postgres_tls::connector(parsed.root_cert.as_deref()) {
+            Ok(tls) => Self::connect_with(config, tls).await,
+            Err(err) => Err(err),
+        };
+        connected.map_err(|err| match err {
             StorageError::Backend(message) => {
-                StorageError::Backend(format!("PostgreSQL at {}: {message}", redacted(url)))
+                let hint = postgres_tls::certificate_hint(&message)
+                    .map(|hint| format!("; {hint}"))
+                    .unwrap_or_default();
+                StorageError::Backend(format!("PostgreSQL at {}: {message}{hint}", redacted(url)))
             }
             other => other,
         })
     }
 
-    /// As [`PostgresStorage::open`], from a driver configuration.
-    pub async fn connect(mut config: tokio_postgres::Config) -> Result<Self, StorageError> {
+    /// As [`PostgresStorage::open`], from a driver configuration (TLS verified against the
+    /// public certificate authorities only).
+    pub async fn connect(config: tokio_postgres::Config) -> Result<Self, StorageError> {
+        Self::connect_with(config, postgres_tls::connector(None)?).await
+    }
+
+    async fn connect_with(
+        mut config: tokio_postgres::Config,
+        tls: tokio_postgres_rustls::MakeRustlsConnect,
+    ) -> Result<Self, StorageError> {
         // An unreachable host fails the request in a while, not after TCP's minutes.
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
