@@ -10,6 +10,10 @@
 //! - **viewer**: reads what their organization may read (all of a campaign it owns, its own
 //!   devices and submissions in one it partners in), changes nothing.
 //!
+//! The fields a form marks sensitive (names, phone numbers, places) are exported only to those
+//! who may change what they read (admins, managers, partner-admins, each within their reach):
+//! a viewer's export leaves them out, and asking for them is told 403.
+//!
 //! The audit log (sign-ins, exports, revocations...) spans every campaign: admins alone read
 //! it; anyone else signed in is told 403.
 //!
@@ -92,6 +96,17 @@ impl<'a> Access<'a> {
                 "a viewer can read but not change anything; ask a partner-admin or manager",
             )),
             Role::Admin | Role::Manager | Role::PartnerAdmin => Ok(reach),
+        }
+    }
+
+    /// Whether the person may export the fields a form marks sensitive: not a viewer (403).
+    pub fn read_sensitive_fields(&self) -> Result<(), ApiError> {
+        match self.user.role {
+            Role::Admin | Role::Manager | Role::PartnerAdmin => Ok(()),
+            Role::Viewer => Err(ApiError::forbidden(
+                "a viewer's exports leave out the fields the form marks sensitive; export \
+                 without sensitive=include, or ask a partner-admin or manager",
+            )),
         }
     }
 

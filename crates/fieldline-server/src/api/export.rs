@@ -152,6 +152,9 @@ pub async fn export(
     }
     let format = Format::parse(query.format.as_deref())?;
     let sensitive = Sensitive::parse(query.sensitive.as_deref())?;
+    if sensitive == Sensitive::Include {
+        Access::of(&user).read_sensitive_fields()?;
+    }
     let source = RoundSource::open(&state.storage, &campaign, &reach, &name).await?;
     let source = choose_table(source, query.repeat.as_deref(), sensitive)?;
     let mut stem = vec![campaign.name.as_str(), source.round.name.as_str()];
