@@ -271,6 +271,7 @@ impl SyncClient {
                 return Err(SyncError::BadReply {
                     what: "the rounds".into(),
                     reason: format!("more rounds announced, but the cursor stays at {next}"),
+                    cut_short: false,
                 });
             }
             cursor = next;
@@ -307,7 +308,7 @@ impl SyncClient {
             batch_limit: size.limit(),
             ..PushReport::default()
         };
-        let mut uploaded: HashSet<String> = HashSet::new();
+        let mut files = FilesSent::default();
         let mut after = 0;
         loop {
             let batch = lock(store).pending_envelopes_after(after, size.limit())?;
@@ -317,44 +318,20 @@ impl SyncClient {
             let resume_after = after;
             after = last.device_seq;
             let mut ready = Vec::with_capacity(batch.len());
-            'items: for envelope in batch {
-                for file in &envelope.attachments {
-                    if uploaded.contains(&file.sha256) {
-                        done.bytes_done += file.size as u64;
-                        continue;
-                    }
-                    let bytes = lock(store).outbox_attachment(&envelope.instance_id, &file.name)?;
-                    let result = self
-                        .upload_attachment(&file.sha256, &bytes, |n| {
-                            done.bytes_done += n;
-                            progress(done);
-                        })
-                        .await;
-                    match result {
-                        Ok(sent) => {
-                            // Bytes the server already held count as done too.
-                            done.bytes_done += (bytes.len() as u64).saturating_sub(sent);
-                            report.attachment_bytes += sent;
-                            if sent > 0 {
-                                report.attachments_uploaded += 1;
-                            }
-                            uploaded.insert(file.sha256.clone());
-                        }
-                        Err(e) if e.is_transient() || matches!(e, SyncError::Unauthorized) => {
-                            return Err(e)
-                        }
-                        Err(e) => {
-                            tracing::warn!(instance_id = %envelope.instance_id, file = %file.name, "held back: {e}");
-                            report.held_back += 1;
-                            report.problems.push(format!(
-                                "{}: the file {} was not uploaded: {e}",
-                                envelope.instance_id, file.name
-                            ));
-                            continue 'items;
-                        }
-                    }
+            for envelope in batch {
+                if self
+                    .send_files(
+                        store,
+                        &envelope,
+                        &mut files,
+                        &mut report,
+                        &mut done,
+                        &mut progress,
+                    )
+                    .await?
+                {
+                    ready.push(envelope);
                 }
-                ready.push(envelope);
             }
             if ready.is_empty() {
                 continue;
@@ -372,7 +349,7 @@ impl SyncClient {
                 Ok(reply) => reply,
                 Err(e) if learn && e.is_link_loss() => {
                     let smaller = size.lost(sent, payload_bytes as usize);
-                    lock(store).set_learned_batch_bytes(size.limit())?;
+                    keep_learned(store, &size);
                     report.batch_limit = size.limit();
                     if !smaller {
                         return Err(e);
@@ -388,12 +365,6 @@ impl SyncClient {
                 }
                 Err(e) => return Err(e),
             };
-            let limit_before = size.limit();
-            size.arrived();
-            if learn && size.limit() != limit_before {
-                lock(store).set_learned_batch_bytes(size.limit())?;
-            }
-            report.batch_limit = size.limit();
             let listed: Vec<_> = reply
                 .results
                 .into_iter()
@@ -401,6 +372,7 @@ impl SyncClient {
                 .collect();
             let answered: HashSet<&str> = listed.iter().map(|r| r.instance_id.as_str()).collect();
             report.unanswered += sent - answered.len();
+            // The server's answer is recorded before anything else can fail.
             let recorded = lock(store).record_results(&listed)?;
             report.results.add(&recorded);
             report.batches += 1;
@@ -408,7 +380,72 @@ impl SyncClient {
             done.items_done += sent as u64;
             done.bytes_done += payload_bytes;
             progress(done);
+            if size.arrived(payload_bytes as usize) && learn {
+                keep_learned(store, &size);
+            }
+            report.batch_limit = size.limit();
         }
+    }
+
+    /// Uploads the files `envelope` carries (once per push, resuming partial uploads); whether
+    /// the submission can go (`false`: a file could not be uploaded for a reason retrying
+    /// will not fix, so the submission is held back for this push).
+    async fn send_files(
+        &self,
+        store: &Mutex<DeviceStore>,
+        envelope: &fieldline_protocol::Envelope,
+        files: &mut FilesSent,
+        report: &mut PushReport,
+        done: &mut Progress,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<bool, SyncError> {
+        if files.held_back.contains(&envelope.instance_id) {
+            return Ok(false);
+        }
+        // A batch sent again after a loss: its files were dealt with (and counted) already.
+        if !files.items_done.insert(envelope.instance_id.clone()) {
+            return Ok(true);
+        }
+        for file in &envelope.attachments {
+            if files.uploaded.contains(&file.sha256) {
+                done.bytes_done += file.size as u64;
+                continue;
+            }
+            let bytes = lock(store).outbox_attachment(&envelope.instance_id, &file.name)?;
+            let result = self
+                .upload_attachment(&file.sha256, &bytes, |n| {
+                    done.bytes_done += n;
+                    progress(*done);
+                })
+                .await;
+            match result {
+                Ok(sent) => {
+                    // Bytes the server already held count as done too.
+                    done.bytes_done += (bytes.len() as u64).saturating_sub(sent);
+                    report.attachment_bytes += sent;
+                    if sent > 0 {
+                        report.attachments_uploaded += 1;
+                    }
+                    files.uploaded.insert(file.sha256.clone());
+                }
+                Err(e) if e.is_transient() || matches!(e, SyncError::Unauthorized) => {
+                    // Counted again when the push is run again.
+                    files.items_done.remove(&envelope.instance_id);
+                    return Err(e);
+                }
+                Err(e) => {
+                    tracing::warn!(instance_id = %envelope.instance_id, file = %file.name, "held back: {e}");
+                    report.held_back += 1;
+                    report.problems.push(format!(
+                        "{}: the file {} was not uploaded: {e}",
+                        envelope.instance_id, file.name
+                    ));
+                    files.held_back.insert(envelope.instance_id.clone());
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// One batch's exchange: the request, and its reply read whole.
@@ -585,6 +622,7 @@ impl SyncClient {
         request.send().await.map_err(|e| SyncError::Unreachable {
             url: self.base.clone(),
             reason: describe(what, &e),
+            connected: !e.is_connect(),
         })
     }
 }
@@ -648,16 +686,40 @@ async fn check_status(what: &str, response: Response) -> Result<Response, SyncEr
     })
 }
 
+/// What one push has done with the submissions' files.
+#[derive(Default)]
+struct FilesSent {
+    /// Files the server holds whole, by SHA-256.
+    uploaded: HashSet<String>,
+    /// Submissions whose files were dealt with.
+    items_done: HashSet<String>,
+    /// Submissions held back for a file that could not be uploaded.
+    held_back: HashSet<String>,
+}
+
+/// Keeps the batch size learned for the next push. Only a hint: a store that cannot write it
+/// now must not turn a lost batch (worth retrying soon) into a failure that waits long.
+fn keep_learned(store: &Mutex<DeviceStore>, size: &BatchSize) {
+    if let Some(bytes) = size.learned() {
+        if let Err(e) = lock(store).set_learned_batch_bytes(bytes) {
+            tracing::warn!("the learned batch size was not kept: {e}");
+        }
+    }
+}
+
 /// The body, whole, parsed as `T`; a truncated or foreign body (a captive portal's page) is a
 /// failed attempt, never a success.
 async fn read_json<T: DeserializeOwned>(what: &str, response: Response) -> Result<T, SyncError> {
     let bytes = response.bytes().await.map_err(|e| SyncError::BadReply {
         what: what.to_owned(),
         reason: describe("reading the answer", &e),
+        cut_short: true,
     })?;
     serde_json::from_slice(&bytes).map_err(|e| SyncError::BadReply {
         what: what.to_owned(),
         reason: e.to_string(),
+        // JSON that stops before its end was cut on the way (a body without a length).
+        cut_short: e.is_eof(),
     })
 }
 
@@ -676,6 +738,7 @@ fn held_of(what: &str, response: &Response) -> Result<Held, SyncError> {
         .ok_or_else(|| SyncError::BadReply {
             what: what.to_owned(),
             reason: format!("no {UPLOAD_OFFSET} header"),
+            cut_short: false,
         })?;
     Ok(Held::Partial(offset))
 }
@@ -757,6 +820,8 @@ mod tests {
         let client = SyncClient::new("http://127.0.0.1:9", Some("t".into())).unwrap();
         let err = client.health().await.unwrap_err();
         assert!(matches!(err, SyncError::Unreachable { .. }), "{err}");
+        // No connection was made, so no batch was lost on the way: nothing to shrink.
+        assert!(!err.is_link_loss(), "{err}");
         assert!(err.is_transient());
     }
 }
