@@ -144,9 +144,17 @@ impl TestCluster {
         };
         fs::write(&files.ca, ca.pem())?;
         fs::write(&files.cert, server.pem())?;
-        fs::write(&files.key, server_key.serialize_pem())?;
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(&files.key, fs::Permissions::from_mode(0o600))?;
+        {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // Private from its first byte.
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&files.key)?
+                .write_all(server_key.serialize_pem().as_bytes())?;
+        }
         if let Some(user) = self.run_as {
             quiet(
                 Command::new("chown")

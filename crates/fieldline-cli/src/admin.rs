@@ -112,6 +112,39 @@ enum UserCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// List people: email, role, organization, and whether disabled.
+    List {
+        /// Only this organization's (id or exact name).
+        #[arg(long)]
+        org: Option<String>,
+        /// One JSON object a line: id, email, role, organization, disabled.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a person's access away at once (their sessions end; the record and its audit trail
+    /// stay).
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Give a disabled person their access back.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Change a person's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        /// admin, manager, partner-admin or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Replace a person's password (from $FIELDLINE_PASSWORD or asked for); their sessions end.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,7 +224,7 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
     // Read before the runtime starts: a prompt must not wait inside it.
     let password = match &args.command {
         AdminCommand::User {
-            command: UserCommand::Create { email, .. },
+            command: UserCommand::Create { email, .. } | UserCommand::SetPassword { email },
         } => Some(read_password(email)?),
         _ => None,
     };
@@ -241,6 +274,30 @@ async fn execute(
                 })
                 .await?;
             println!("{}", user.id);
+        }
+        AdminCommand::User {
+            command: UserCommand::List { org, json },
+        } => {
+            let org = match org {
+                Some(key) => Some(organization(storage, &key).await?),
+                None => None,
+            };
+            crate::admin_users::list(storage, org.as_ref(), json).await?;
+        }
+        AdminCommand::User {
+            command: UserCommand::Disable { email },
+        } => crate::admin_users::set_disabled(storage, &email, true).await?,
+        AdminCommand::User {
+            command: UserCommand::Enable { email },
+        } => crate::admin_users::set_disabled(storage, &email, false).await?,
+        AdminCommand::User {
+            command: UserCommand::SetRole { email, role },
+        } => crate::admin_users::set_role(storage, &email, role).await?,
+        AdminCommand::User {
+            command: UserCommand::SetPassword { email },
+        } => {
+            let password = password.context("no password was read")?;
+            crate::admin_users::set_password(storage, &email, &password).await?;
         }
         AdminCommand::Campaign {
             command:

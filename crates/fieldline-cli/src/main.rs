@@ -1,6 +1,7 @@
 //! `fieldline`: one command for everything that is not the field app.
 
 mod admin;
+mod admin_users;
 mod analyze;
 mod answers;
 mod data_dir;

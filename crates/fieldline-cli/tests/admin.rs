@@ -554,3 +554,127 @@ fn the_audit_log_lists_roles_granted_and_codes_made_oldest_first() {
     assert_eq!(after.lines().count(), 1);
     assert!(after.contains("enrollment-codes"), "{after}");
 }
+
+#[test]
+fn a_person_who_leaves_is_disabled_their_role_and_password_changed_from_a_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("server.sqlite3");
+    let admin = Admin {
+        db: format!("sqlite:{}", db_path.display()),
+    };
+    admin.ok(&["org", "create", "Owner NGO"]);
+    admin.ok(&["org", "create", "Partner NGO"]);
+    for (org, email, role) in [
+        ("Owner NGO", "lead@owner.org", "manager"),
+        ("Partner NGO", "field@partner.org", "viewer"),
+    ] {
+        admin.ok(&[
+            "user", "create", "--org", org, "--email", email, "--role", role,
+        ]);
+    }
+    let listed = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["user", "list", "--json"];
+        all.extend(args);
+        admin
+            .ok(&all)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let people = listed(&[]);
+    assert_eq!(people.len(), 2);
+    assert!(people.iter().all(|p| p.get("password_hash").is_none()));
+    let partner = listed(&["--org", "Partner NGO"]);
+    assert_eq!(partner.len(), 1);
+    assert_eq!(
+        (
+            &partner[0]["email"],
+            &partner[0]["role"],
+            &partner[0]["disabled"]
+        ),
+        (&"field@partner.org".into(), &"viewer".into(), &false.into())
+    );
+
+    // A session the leaver holds ends when they are disabled.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let storage = runtime
+        .block_on(open_storage(&DatabaseUrl::Sqlite(db_path.clone())))
+        .unwrap();
+    let leaver_id = partner[0]["id"].as_str().unwrap().to_string();
+    runtime
+        .block_on(storage.create_session(&leaver_id, "leaver-session", "2999-01-01T00:00:00Z"))
+        .unwrap();
+    admin.ok(&["user", "disable", "--email", "Field@Partner.org"]);
+    assert_eq!(listed(&["--org", "Partner NGO"])[0]["disabled"], true);
+    let session = runtime
+        .block_on(storage.session_user("leaver-session", "2026-01-01T00:00:00Z"))
+        .unwrap();
+    assert_eq!(session, None, "the disabled person's session still works");
+    let plain = admin.ok(&["user", "list"]);
+    assert!(
+        plain.contains("field@partner.org\tviewer\tPartner NGO\tdisabled"),
+        "{plain}"
+    );
+
+    admin.ok(&["user", "enable", "--email", "field@partner.org"]);
+    admin.ok(&[
+        "user",
+        "set-role",
+        "--email",
+        "field@partner.org",
+        "--role",
+        "partner-admin",
+    ]);
+    let after = listed(&["--org", "Partner NGO"]);
+    assert_eq!(
+        (&after[0]["role"], &after[0]["disabled"]),
+        (&"partner-admin".into(), &false.into())
+    );
+    let old_hash = runtime
+        .block_on(storage.user(&leaver_id))
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    let out = admin.run_with_password(
+        &["user", "set-password", "--email", "field@partner.org"],
+        "a new long passphrase",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_hash = runtime
+        .block_on(storage.user(&leaver_id))
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert_ne!(new_hash, old_hash);
+    assert!(fieldline_server::secrets::verify_password(
+        "a new long passphrase",
+        &new_hash
+    ));
+
+    // Someone unknown is named in the refusal, with where to look.
+    let err = admin.fails(&["user", "disable", "--email", "nobody@example.org"]);
+    assert!(
+        err.contains("nobody@example.org") && err.contains("user list"),
+        "{err}"
+    );
+    let actions: Vec<String> = admin
+        .ok(&["audit", "--json"])
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["action"].to_string())
+        .collect();
+    for action in [
+        "user-disabled",
+        "user-enabled",
+        "role-changed",
+        "password-reset",
+    ] {
+        assert!(
+            actions.contains(&format!("\"{action}\"")),
+            "{action} not audited: {actions:?}"
+        );
+    }
+}

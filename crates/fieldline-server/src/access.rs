@@ -14,6 +14,11 @@
 //! who may change what they read (admins, managers, partner-admins, each within their reach):
 //! a viewer's export leaves them out, and asking for them is told 403.
 //!
+//! People: an admin lists and manages everyone; a manager or partner-admin their own
+//! organization's people, never someone who ranks above them (admin > manager > partner-admin >
+//! viewer), and gives no role above their own; a viewer is told 403. Nobody changes their own
+//! access (409), so an organization cannot lose its last admin by a slip.
+//!
 //! The audit log (sign-ins, exports, revocations...) spans every campaign: admins alone read
 //! it; anyone else signed in is told 403.
 //!
@@ -110,6 +115,54 @@ impl<'a> Access<'a> {
         }
     }
 
+    /// Whose people this person may list and manage: `None` for everyone (an admin), else
+    /// their own organization's; 403 for a viewer.
+    pub fn people(&self) -> Result<Option<Id>, ApiError> {
+        match self.user.role {
+            Role::Admin => Ok(None),
+            Role::Manager | Role::PartnerAdmin => Ok(Some(self.user.organization_id.clone())),
+            Role::Viewer => Err(ApiError::forbidden(
+                "a viewer cannot manage people; ask a partner-admin or manager",
+            )),
+        }
+    }
+
+    /// Whether this person may change `target`'s access: 404 out of reach, 403 for a viewer or
+    /// a target ranking above them, 409 for themselves.
+    pub fn manage_user<'u>(&self, target: Option<&'u User>) -> Result<&'u User, ApiError> {
+        let within = self.people()?;
+        let target = target
+            .filter(|t| within.as_ref().is_none_or(|org| *org == t.organization_id))
+            .ok_or_else(|| ApiError::not_found("there is no such person in your reach"))?;
+        if target.id == self.user.id {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "nobody changes their own access; ask another admin of your organization",
+            ));
+        }
+        if rank(target.role) > rank(self.user.role) {
+            return Err(ApiError::forbidden(format!(
+                "a {} cannot change the access of a {}",
+                self.user.role.as_str(),
+                target.role.as_str()
+            )));
+        }
+        Ok(target)
+    }
+
+    /// Whether this person may give `role`: none above their own (403).
+    pub fn grant(&self, role: Role) -> Result<(), ApiError> {
+        self.people()?;
+        if rank(role) > rank(self.user.role) {
+            return Err(ApiError::forbidden(format!(
+                "a {} cannot make anyone a {}",
+                self.user.role.as_str(),
+                role.as_str()
+            )));
+        }
+        Ok(())
+    }
+
     /// Whether the person may read the audit log: admins only, 403 for anyone else.
     pub fn read_audit_log(&self) -> Result<(), ApiError> {
         match self.user.role {
@@ -163,17 +216,28 @@ impl<'a> Access<'a> {
     }
 }
 
+/// admin > manager > partner-admin > viewer.
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Viewer => 0,
+        Role::PartnerAdmin => 1,
+        Role::Manager => 2,
+        Role::Admin => 3,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn user(org: &str, role: Role) -> User {
         User {
-            id: "u".into(),
+            id: format!("{org}-{}", role.as_str()),
             organization_id: org.into(),
             email: "x@example.org".into(),
             role,
             password_hash: String::new(),
+            disabled: false,
         }
     }
 
@@ -210,6 +274,42 @@ mod tests {
             Access::visible_partners(&Reach::Organization("p1".into()), &c),
             ["p1"]
         );
+    }
+
+    #[test]
+    fn people_are_managed_within_the_organization_and_never_upwards() {
+        let status = |actor: &User, target: &User| {
+            Access::of(actor)
+                .manage_user(Some(target))
+                .map(|_| ())
+                .map_err(|e| e.status.as_u16())
+        };
+        let admin = user("owner", Role::Admin);
+        let manager = user("owner", Role::Manager);
+        let partner_admin = user("p1", Role::PartnerAdmin);
+        let partner_viewer = user("p1", Role::Viewer);
+        let other_partner_viewer = user("p2", Role::Viewer);
+        assert_eq!(status(&admin, &other_partner_viewer), Ok(()));
+        assert_eq!(status(&manager, &user("owner", Role::PartnerAdmin)), Ok(()));
+        assert_eq!(status(&manager, &admin), Err(403));
+        assert_eq!(status(&manager, &partner_viewer), Err(404));
+        assert_eq!(status(&partner_admin, &partner_viewer), Ok(()));
+        assert_eq!(status(&partner_admin, &user("p1", Role::Manager)), Err(403));
+        assert_eq!(status(&partner_admin, &other_partner_viewer), Err(404));
+        assert_eq!(status(&partner_viewer, &partner_admin), Err(403));
+        assert_eq!(status(&admin, &admin), Err(409));
+        assert_eq!(
+            Access::of(&admin).manage_user(None).unwrap_err().status,
+            404
+        );
+
+        let grant = |actor: &User, role| Access::of(actor).grant(role).map_err(|e| e.status);
+        assert!(grant(&admin, Role::Admin).is_ok());
+        assert!(grant(&manager, Role::Manager).is_ok());
+        assert_eq!(grant(&manager, Role::Admin).unwrap_err(), 403);
+        assert!(grant(&partner_admin, Role::Viewer).is_ok());
+        assert_eq!(grant(&partner_admin, Role::Manager).unwrap_err(), 403);
+        assert_eq!(grant(&partner_viewer, Role::Viewer).unwrap_err(), 403);
     }
 
     #[test]

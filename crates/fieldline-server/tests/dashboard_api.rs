@@ -448,3 +448,55 @@ async fn the_devices_view_says_when_each_device_was_last_seen_and_what_arrived_f
     );
     world.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_viewers_report_is_not_broken_down_by_a_field_the_form_marks_sensitive() {
+    use fieldline_form::{Attachments, Form};
+    use fieldline_server::storage::NewRound;
+    let world = world().await;
+    let storage = &world.server.storage;
+    // A campaign whose form marks the municipality sensitive (a small place can name a person).
+    let campaign = storage
+        .create_campaign(&world.owner.id, "Sensitive places")
+        .await
+        .unwrap();
+    let bytes = kap_bytes();
+    for name in ["baseline", "endline"] {
+        let mut form = Form::from_xlsform(&bytes, &Attachments::new()).unwrap();
+        let at = form
+            .nodes
+            .iter()
+            .position(|n| n.name == "municipality")
+            .unwrap();
+        form.nodes[at].sensitive = true;
+        let version = format!("{name}-1");
+        form.settings.version = Some(version.clone());
+        storage
+            .create_round(NewRound {
+                campaign_id: campaign.id.clone(),
+                name: name.into(),
+                form_id: form.settings.form_id.clone(),
+                form_version: version,
+                title: form.settings.form_title.clone(),
+                file_name: format!("{name}.xlsx"),
+                sha256: sha256_hex(&bytes),
+                xlsform: bytes.clone(),
+                definition: serde_json::to_string(&form).unwrap(),
+            })
+            .await
+            .unwrap();
+    }
+    let viewer = world.person(&world.owner, Role::Viewer).await;
+    let manager = world.person(&world.owner, Role::Manager).await;
+    let report = |token: &str, query: &str| {
+        let path = format!("/api/v1/campaigns/{}/report?{query}", campaign.id);
+        let token = token.to_owned();
+        let world = &world;
+        async move { get(world, &token, &path).await.status().as_u16() }
+    };
+    assert_eq!(report(&viewer, "by=gender").await, 200);
+    assert_eq!(report(&viewer, "by=municipality").await, 403);
+    assert_eq!(report(&viewer, "cluster=municipality").await, 403);
+    assert_eq!(report(&manager, "by=municipality").await, 200);
+    world.server.shutdown().await;
+}

@@ -63,6 +63,9 @@ const CAMPAIGN_READ: Row = [200, 200, 404, 200, 200, 200, 401, 401, 401];
 /// Changing the partner's devices: its partner-admin and the campaign's managers; a viewer is
 /// told no, a foreign partner learns nothing.
 const PARTNER_DEVICES_CHANGE: Row = [204, 204, 404, 204, 403, 404, 401, 401, 401];
+/// Changing the access of a partner's person: an admin and the partner's own partner-admin;
+/// another organization learns nothing, a viewer is told no.
+const PARTNER_PEOPLE: Row = [204, 404, 404, 204, 403, 404, 401, 401, 401];
 const PARTNER_CODES: Row = [201, 201, 404, 201, 403, 404, 401, 401, 401];
 
 fn table() -> Vec<(Method, &'static str, Row)> {
@@ -109,6 +112,16 @@ fn table() -> Vec<(Method, &'static str, Row)> {
             "/api/v1/device/attachments/{sha256}",
             [401, 401, 401, 401, 401, 401, 204, 401, 401],
         ),
+        // People: admins everyone; managers and partner-admins their own organization's (the
+        // target is a fresh viewer of the partner each time); viewers no one.
+        (
+            Method::GET,
+            "/api/v1/users",
+            [200, 200, 200, 200, 403, 200, 401, 401, 401],
+        ),
+        (Method::POST, "/api/v1/users/{user}/disable", PARTNER_PEOPLE),
+        (Method::POST, "/api/v1/users/{user}/enable", PARTNER_PEOPLE),
+        (Method::PUT, "/api/v1/users/{user}/role", PARTNER_PEOPLE),
         (Method::GET, "/api/v1/campaigns", PEOPLE),
         (Method::GET, "/api/v1/campaigns/{campaign}", CAMPAIGN_READ),
         (
@@ -300,6 +313,21 @@ async fn call(
             .await;
         concrete = concrete.replace("{device}", &id);
     }
+    if path.contains("{user}") {
+        // A fresh viewer of the partner for every call, so each change has work to do.
+        let person = world
+            .server
+            .storage
+            .create_user(
+                &world.partner.id,
+                &format!("target-{n}@example.org"),
+                Role::Viewer,
+                "not a password hash",
+            )
+            .await
+            .unwrap();
+        concrete = concrete.replace("{user}", &person.id);
+    }
     let mut request = client.request(method.clone(), world.server.url(&concrete));
     let signing_out = (method.as_str(), path) == ("DELETE", "/api/v1/session");
     match (held, signing_out, person_of(world, caller)) {
@@ -340,6 +368,9 @@ async fn call(
         ("PATCH", _) => request
             .header("upload-offset", attachment_len().to_string())
             .body(Vec::new()),
+        ("PUT", p) if p.ends_with("/role") => {
+            request.json(&serde_json::json!({"role": "partner-admin"}))
+        }
         ("POST", p) if p.ends_with("/enrollment-codes") => {
             request.json(&serde_json::json!({"organization_id": world.partner.id, "count": 2}))
         }

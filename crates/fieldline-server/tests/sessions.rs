@@ -517,3 +517,141 @@ fn a_certificate_that_cannot_be_read_is_explained() {
         .to_string();
     assert!(err.contains("key"), "{err}");
 }
+
+#[tokio::test]
+async fn a_disabled_person_is_signed_out_everywhere_at_once_and_cannot_sign_in_again() {
+    let world = world().await;
+    let client = &world.server.client;
+    let partner_admin = world.person(&world.partner, Role::PartnerAdmin).await;
+    // The viewer who leaves the NGO, signed in twice: a script and the dashboard.
+    let leaver_token = world.person(&world.partner, Role::Viewer).await;
+    let leaver = format!("viewer-{}@example.org", world.partner.id);
+    let (status, headers, _) = sign_in(&world, &leaver, PASSWORD).await;
+    assert_eq!(status, 200);
+    let leaver_cookie = session_cookie(&headers);
+    let campaigns = |auth: Result<&str, &str>| {
+        let request = client.get(world.server.url("/api/v1/campaigns"));
+        let request = match auth {
+            Ok(token) => request.bearer_auth(token),
+            Err(cookie) => request.header(COOKIE, cookie),
+        };
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(campaigns(Ok(&leaver_token)).await, 200);
+    assert_eq!(campaigns(Err(&leaver_cookie)).await, 200);
+
+    // Their partner-admin lists the organization's people and disables the leaver.
+    let people: Vec<Value> = client
+        .get(world.server.url("/api/v1/users"))
+        .bearer_auth(&partner_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(people
+        .iter()
+        .all(|p| p["organization"]["id"] == world.partner.id.as_str()));
+    assert!(people.iter().all(|p| p.get("password_hash").is_none()));
+    let id = people
+        .iter()
+        .find(|p| p["email"] == leaver.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let change = |path: String, body: Option<Value>| {
+        let mut request = client
+            .request(
+                if body.is_some() {
+                    reqwest::Method::PUT
+                } else {
+                    reqwest::Method::POST
+                },
+                world.server.url(&path),
+            )
+            .bearer_auth(&partner_admin);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        change(format!("/api/v1/users/{id}/disable"), None).await,
+        204
+    );
+
+    // Both sessions ended at once; the password no longer signs in, and says why.
+    assert_eq!(campaigns(Ok(&leaver_token)).await, 401);
+    assert_eq!(campaigns(Err(&leaver_cookie)).await, 401);
+    let (status, _, body) = sign_in(&world, &leaver, PASSWORD).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("disabled"),
+        "{body}"
+    );
+    // A wrong password for a disabled account is just a wrong password.
+    let (status, _, _) = sign_in(&world, &leaver, "not the password").await;
+    assert_eq!(status, 401);
+
+    // Enabled again, and made a partner-admin: the role holds from the next sign-in.
+    assert_eq!(
+        change(format!("/api/v1/users/{id}/enable"), None).await,
+        204
+    );
+    assert_eq!(
+        change(
+            format!("/api/v1/users/{id}/role"),
+            Some(json!({"role": "partner-admin"}))
+        )
+        .await,
+        204
+    );
+    let (status, _, body) = sign_in(&world, &leaver, PASSWORD).await;
+    assert_eq!(
+        (status, body["role"].as_str()),
+        (200, Some("partner-admin"))
+    );
+    // A partner-admin makes nobody a manager, and cannot change their own access.
+    assert_eq!(
+        change(
+            format!("/api/v1/users/{id}/role"),
+            Some(json!({"role": "manager"}))
+        )
+        .await,
+        403
+    );
+    let own = people
+        .iter()
+        .find(|p| p["email"] == format!("partner-admin-{}@example.org", world.partner.id))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        change(format!("/api/v1/users/{own}/disable"), None).await,
+        409
+    );
+
+    // The admin reads who did it.
+    let admin = world.person(&world.owner, Role::Admin).await;
+    let events = audit_log(&world, &admin).await;
+    let actions: Vec<(AuditAction, &str)> = events
+        .iter()
+        .filter(|e| e.subject.contains(&leaver))
+        .map(|e| (e.action, e.actor.as_str()))
+        .collect();
+    let by = format!("partner-admin-{}@example.org", world.partner.id);
+    for action in [
+        AuditAction::UserDisabled,
+        AuditAction::UserEnabled,
+        AuditAction::RoleChanged,
+    ] {
+        assert!(
+            actions.contains(&(action, by.as_str())),
+            "{action:?} missing: {actions:?}"
+        );
+    }
+    world.server.shutdown().await;
+}

@@ -207,6 +207,20 @@ async fn check_credentials(
         ));
     };
     state.login_limiter.succeeded(&email);
+    if user.disabled {
+        // Said only to someone who knows the password: it tells them whom to ask.
+        super::audit(
+            state,
+            audit(
+                AuditAction::SignInRefused,
+                format!("{through}: the account is disabled"),
+            ),
+        )
+        .await;
+        return Err(ApiError::forbidden(
+            "this account is disabled; ask an admin of your organization to enable it",
+        ));
+    }
     super::audit(
         state,
         audit(

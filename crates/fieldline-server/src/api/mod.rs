@@ -24,6 +24,7 @@ mod report;
 mod rows;
 mod sampling;
 mod sealed;
+mod users;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -157,6 +158,10 @@ fn table() -> Vec<Route> {
             "/api/v1/device/attachments/{sha256}",
             device::attachment_append,
         ),
+        route(Method::GET, "/api/v1/users", users::users),
+        route(Method::POST, "/api/v1/users/{user}/disable", users::disable),
+        route(Method::POST, "/api/v1/users/{user}/enable", users::enable),
+        route(Method::PUT, "/api/v1/users/{user}/role", users::set_role),
         route(Method::GET, "/api/v1/campaigns", people::campaigns),
         route(
             Method::GET,

@@ -107,6 +107,8 @@ pub struct User {
     pub role: Role,
     /// PHC string (argon2id).
     pub password_hash: String,
+    /// Disabled accounts cannot sign in and hold no session.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -306,10 +308,15 @@ pub enum AuditAction {
     /// A person created with a role.
     RoleGranted,
     RoleChanged,
+    /// A person's account disabled (their sessions ended) or enabled again.
+    UserDisabled,
+    UserEnabled,
+    /// A person's password replaced by someone else (their sessions ended).
+    PasswordReset,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::SignIn,
         AuditAction::SignInRefused,
         AuditAction::SignOut,
@@ -320,6 +327,9 @@ impl AuditAction {
         AuditAction::Deletion,
         AuditAction::RoleGranted,
         AuditAction::RoleChanged,
+        AuditAction::UserDisabled,
+        AuditAction::UserEnabled,
+        AuditAction::PasswordReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -334,6 +344,9 @@ impl AuditAction {
             AuditAction::Deletion => "deletion",
             AuditAction::RoleGranted => "role-granted",
             AuditAction::RoleChanged => "role-changed",
+            AuditAction::UserDisabled => "user-disabled",
+            AuditAction::UserEnabled => "user-enabled",
+            AuditAction::PasswordReset => "password-reset",
         }
     }
 
@@ -400,6 +413,14 @@ pub trait Storage: Send + Sync + 'static {
         password_hash: &str,
     ) -> Result<User, StorageError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+    async fn user(&self, id: &str) -> Result<Option<User>, StorageError>;
+    /// People in creation order: all, or one organization's.
+    async fn users(&self, organization_id: Option<&str>) -> Result<Vec<User>, StorageError>;
+    async fn set_user_role(&self, id: &str, role: Role) -> Result<(), StorageError>;
+    /// Disables an account (ending its sessions in the same transaction) or enables it again.
+    async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<(), StorageError>;
+    /// Replaces a password hash, ending the person's sessions in the same transaction.
+    async fn set_user_password(&self, id: &str, password_hash: &str) -> Result<(), StorageError>;
 
     /// Stores a session (`token_hash`: SHA-256 hex of the token) valid until `expires_at`
     /// (RFC 3339).

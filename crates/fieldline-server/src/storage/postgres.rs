@@ -158,15 +158,39 @@ pub fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    // The last `@` ends the credentials even when a password holds an unescaped `/`, `?` or
+    // `@` (a URL the driver would refuse, whose error must not show it either); hiding too
+    // much is the safe way to be wrong.
+    let rest = match rest.rsplit_once('@') {
         Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => rest.to_owned(),
         },
-        None => url.to_owned(),
+        None => rest.to_owned(),
+    };
+    // A password given as a parameter instead.
+    let rest = match rest.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => rest,
+    };
+    format!("{scheme}://{rest}")
+}
+
+/// `NotFound` when an update touched no user.
+fn user_changed(changed: u64, id: &str) -> Result<(), Fail> {
+    if changed == 0 {
+        return Err(StorageError::NotFound(format!("there is no user with id {id}")).into());
     }
+    Ok(())
 }
 
 fn new_id() -> Id {
@@ -201,7 +225,8 @@ fn audit_from_row(row: &Row) -> Result<AuditEvent, Fail> {
     })
 }
 
-const USER_COLUMNS: &str = "u.id, u.organization_id, u.email, u.role, u.password_hash";
+const USER_COLUMNS: &str =
+    "u.id, u.organization_id, u.email, u.role, u.password_hash, u.disabled_at IS NOT NULL";
 
 fn user_from_row(row: &Row) -> Result<User, Fail> {
     let role: String = row.try_get(3)?;
@@ -211,6 +236,7 @@ fn user_from_row(row: &Row) -> Result<User, Fail> {
         email: row.try_get(2)?,
         role: Role::parse(&role).ok_or_else(|| bad_value("role", &role))?,
         password_hash: row.try_get(4)?,
+        disabled: row.try_get(5)?,
     })
 }
 
@@ -539,14 +565,17 @@ impl PostgresStorage {
     /// verified (`sslrootcert=PATH` adds a CA; see [`postgres_tls`]).
     pub async fn open(url: &str) -> Result<Self, StorageError> {
         let parsed = PostgresUrl::parse(url);
-        let config: tokio_postgres::Config = parsed.driver_url.parse().map_err(|err| {
+        let mut config: tokio_postgres::Config = parsed.driver_url.parse().map_err(|err| {
             StorageError::Backend(format!(
                 "the PostgreSQL URL {} cannot be read: {}",
                 redacted(url),
                 chain(&err)
             ))
         })?;
-        let connected = match postgres_tls::connector(parsed.root_cert.as_deref()) {
+        let connected = match parsed
+            .apply_ssl_policy(&mut config)
+            .and_then(|()| postgres_tls::connector(parsed.root_cert.as_deref()))
+        {
             Ok(tls) => Self::connect_with(config, tls).await,
             Err(err) => Err(err),
         };
@@ -737,6 +766,7 @@ impl Storage for PostgresStorage {
                 email: email.to_owned(),
                 role,
                 password_hash: password_hash.to_owned(),
+                disabled: false,
             })
         })
         .await
@@ -756,6 +786,103 @@ impl Storage for PostgresStorage {
                 )
                 .await?;
             row.as_ref().map(user_from_row).transpose()
+        })
+        .await
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<User>, StorageError> {
+        retry(move || async move {
+            let row = self
+                .client()
+                .await?
+                .query_opt(
+                    &format!("SELECT {USER_COLUMNS} FROM app_user u WHERE u.id = $1"),
+                    &[&id],
+                )
+                .await?;
+            row.as_ref().map(user_from_row).transpose()
+        })
+        .await
+    }
+
+    async fn users(&self, organization_id: Option<&str>) -> Result<Vec<User>, StorageError> {
+        retry(move || async move {
+            let found = self
+                .client()
+                .await?
+                .query(
+                    &format!(
+                        "SELECT {USER_COLUMNS} FROM app_user u
+                         WHERE $1::text IS NULL OR u.organization_id = $1
+                         ORDER BY u.created_at, u.id"
+                    ),
+                    &[&organization_id],
+                )
+                .await?;
+            rows(found, user_from_row)
+        })
+        .await
+    }
+
+    async fn set_user_role(&self, id: &str, role: Role) -> Result<(), StorageError> {
+        retry(move || async move {
+            let changed = self
+                .client()
+                .await?
+                .execute(
+                    "UPDATE app_user SET role = $2 WHERE id = $1",
+                    &[&id, &role.as_str()],
+                )
+                .await?;
+            user_changed(changed, id)
+        })
+        .await
+    }
+
+    async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<(), StorageError> {
+        retry(move || async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let changed = if disabled {
+                let changed = tx
+                    .execute(
+                        "UPDATE app_user SET disabled_at = coalesce(disabled_at, now())
+                         WHERE id = $1",
+                        &[&id],
+                    )
+                    .await?;
+                tx.execute("DELETE FROM session WHERE user_id = $1", &[&id])
+                    .await?;
+                changed
+            } else {
+                tx.execute(
+                    "UPDATE app_user SET disabled_at = NULL WHERE id = $1",
+                    &[&id],
+                )
+                .await?
+            };
+            user_changed(changed, id)?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_user_password(&self, id: &str, password_hash: &str) -> Result<(), StorageError> {
+        retry(move || async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let changed = tx
+                .execute(
+                    "UPDATE app_user SET password_hash = $2 WHERE id = $1",
+                    &[&id, &password_hash],
+                )
+                .await?;
+            tx.execute("DELETE FROM session WHERE user_id = $1", &[&id])
+                .await?;
+            user_changed(changed, id)?;
+            tx.commit().await?;
+            Ok(())
         })
         .await
     }
@@ -802,7 +929,8 @@ impl Storage for PostgresStorage {
                     &format!(
                         "SELECT {USER_COLUMNS} FROM session s JOIN app_user u ON u.id = s.user_id
                          WHERE s.token_hash = $1
-                           AND s.expires_at > CAST($2::text AS timestamptz)"
+                           AND s.expires_at > CAST($2::text AS timestamptz)
+                           AND u.disabled_at IS NULL"
                     ),
                     &[&token_hash, &now],
                 )
@@ -1812,5 +1940,18 @@ mod tests {
             redacted("postgres://a:b:c@host/db"),
             "postgres://a:***@host/db"
         );
+        // Unescaped separators in a password, and a password as a parameter.
+        for (url, secret) in [
+            ("postgres://a:pa/ss@host/db", "pa/ss"),
+            ("postgres://a:p?w@d@host/db?sslmode=require", "p?w@d"),
+            (
+                "postgres://a@host/db?password=hunter2&sslmode=require",
+                "hunter2",
+            ),
+        ] {
+            let shown = redacted(url);
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("***"), "{shown}");
+        }
     }
 }

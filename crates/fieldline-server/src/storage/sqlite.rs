@@ -63,7 +63,8 @@ fn bad_column(index: usize, what: &str, value: &str) -> rusqlite::Error {
     )
 }
 
-const USER_COLUMNS: &str = "u.id, u.organization_id, u.email, u.role, u.password_hash";
+const USER_COLUMNS: &str =
+    "u.id, u.organization_id, u.email, u.role, u.password_hash, u.disabled_at IS NOT NULL";
 
 fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     let role: String = row.get(3)?;
@@ -73,6 +74,7 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         email: row.get(2)?,
         role: Role::parse(&role).ok_or_else(|| bad_column(3, "role", &role))?,
         password_hash: row.get(4)?,
+        disabled: row.get(5)?,
     })
 }
 
@@ -123,6 +125,16 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
         revoked: row.get(6)?,
         last_seen_at: row.get(7)?,
     })
+}
+
+/// `NotFound` when an update touched no user.
+fn user_changed(changed: usize, id: &str) -> Result<(), StorageError> {
+    if changed == 0 {
+        return Err(StorageError::NotFound(format!(
+            "there is no user with id {id}"
+        )));
+    }
+    Ok(())
 }
 
 fn organization_exists(conn: &Connection, id: &str) -> Result<(), StorageError> {
@@ -467,6 +479,7 @@ impl Storage for SqliteStorage {
                 email,
                 role,
                 password_hash,
+                disabled: false,
             })
         })
         .await
@@ -484,6 +497,81 @@ impl Storage for SqliteStorage {
                     user_from_row,
                 )
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<User>, StorageError> {
+        let id = id.to_owned();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {USER_COLUMNS} FROM app_user u WHERE u.id = ?1"),
+                    [id],
+                    user_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn users(&self, organization_id: Option<&str>) -> Result<Vec<User>, StorageError> {
+        let organization_id = organization_id.map(str::to_owned);
+        self.with(move |conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM app_user u
+                     WHERE ?1 IS NULL OR u.organization_id = ?1
+                     ORDER BY u.created_at, u.id"
+                ))?
+                .query_map([organization_id], user_from_row)?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn set_user_role(&self, id: &str, role: Role) -> Result<(), StorageError> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE app_user SET role = ?2 WHERE id = ?1",
+                params![id, role.as_str()],
+            )?;
+            user_changed(changed, &id)
+        })
+        .await
+    }
+
+    async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<(), StorageError> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            let changed = if disabled {
+                let changed = conn.execute(
+                    "UPDATE app_user SET disabled_at = coalesce(disabled_at, ?2) WHERE id = ?1",
+                    params![id, now(conn)?],
+                )?;
+                conn.execute("DELETE FROM session WHERE user_id = ?1", [&id])?;
+                changed
+            } else {
+                conn.execute(
+                    "UPDATE app_user SET disabled_at = NULL WHERE id = ?1",
+                    [&id],
+                )?
+            };
+            user_changed(changed, &id)
+        })
+        .await
+    }
+
+    async fn set_user_password(&self, id: &str, password_hash: &str) -> Result<(), StorageError> {
+        let (id, password_hash) = (id.to_owned(), password_hash.to_owned());
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE app_user SET password_hash = ?2 WHERE id = ?1",
+                params![id, password_hash],
+            )?;
+            conn.execute("DELETE FROM session WHERE user_id = ?1", [&id])?;
+            user_changed(changed, &id)
         })
         .await
     }
@@ -530,7 +618,8 @@ impl Storage for SqliteStorage {
             Ok(conn
                 .prepare_cached(&format!(
                     "SELECT {USER_COLUMNS} FROM session s JOIN app_user u ON u.id = s.user_id
-                     WHERE s.token_hash = ?1 AND julianday(s.expires_at) > julianday(?2)"
+                     WHERE s.token_hash = ?1 AND julianday(s.expires_at) > julianday(?2)
+                       AND u.disabled_at IS NULL"
                 ))?
                 .query_row([token_hash, now], user_from_row)
                 .optional()?)

@@ -192,6 +192,105 @@ pub async fn story(storage: Arc<dyn Storage>) {
         Some(manager.clone())
     );
 
+    // People's access: listed by organization in creation order; a role changes in place; a
+    // disabled account keeps its record but loses its sessions at once, and a new password ends
+    // them too.
+    assert_eq!(
+        storage.users(None).await.unwrap(),
+        vec![manager.clone(), partner_admin.clone()]
+    );
+    assert_eq!(
+        storage.users(Some(&partner_a.id)).await.unwrap(),
+        vec![partner_admin.clone()]
+    );
+    assert_eq!(
+        storage.user(&manager.id).await.unwrap(),
+        Some(manager.clone())
+    );
+    assert_eq!(storage.user("no-such-user").await.unwrap(), None);
+    storage
+        .set_user_role(&partner_admin.id, Role::Viewer)
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.user(&partner_admin.id).await.unwrap().unwrap().role,
+        Role::Viewer
+    );
+    storage
+        .create_session(&partner_admin.id, "session-5", "2999-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    storage
+        .set_user_disabled(&partner_admin.id, true)
+        .await
+        .unwrap();
+    let disabled = storage.user(&partner_admin.id).await.unwrap().unwrap();
+    assert!(disabled.disabled);
+    assert_eq!(
+        storage
+            .session_user("session-5", "2025-01-01T00:00:00Z")
+            .await
+            .unwrap(),
+        None
+    );
+    // A session made after (the API refuses to) is not honoured either.
+    storage
+        .create_session(&partner_admin.id, "session-6", "2999-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(
+        storage
+            .session_user("session-6", "2025-01-01T00:00:00Z")
+            .await
+            .unwrap(),
+        None
+    );
+    storage
+        .set_user_disabled(&partner_admin.id, false)
+        .await
+        .unwrap();
+    assert!(
+        !storage
+            .user(&partner_admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+    assert!(storage
+        .session_user("session-6", "2025-01-01T00:00:00Z")
+        .await
+        .unwrap()
+        .is_some());
+    storage
+        .set_user_password(&partner_admin.id, "$argon2id$new")
+        .await
+        .unwrap();
+    assert_eq!(
+        storage
+            .session_user("session-6", "2025-01-01T00:00:00Z")
+            .await
+            .unwrap(),
+        None
+    );
+    let partner_admin = storage.user(&partner_admin.id).await.unwrap().unwrap();
+    assert_eq!(partner_admin.password_hash, "$argon2id$new");
+    not_found(storage.set_user_role("no-such-user", Role::Admin).await);
+    not_found(storage.set_user_disabled("no-such-user", true).await);
+    not_found(
+        storage
+            .set_user_password("no-such-user", "$argon2id$x")
+            .await,
+    );
+    storage
+        .set_user_role(&partner_admin.id, Role::PartnerAdmin)
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.users(Some(&partner_a.id)).await.unwrap()[0].role,
+        Role::PartnerAdmin
+    );
+
     // Campaigns and partners.
     let campaign = storage
         .create_campaign(&owner.id, "Safe migration 2025")
