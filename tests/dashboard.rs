@@ -3,7 +3,8 @@
 //! a manager signs in (the session in an HttpOnly, SameSite=Strict cookie no script can read),
 //! reads the fieldwork progress against the sampling plan, opens the baseline-versus-endline
 //! report, breaks it down by gender and downloads it, revokes a tablet in the devices view (whose
-//! next sync is refused at once) and signs out.
+//! next sync is refused at once) and signs out; an admin reads the audit log and disables the
+//! manager, whose password then no longer opens the dashboard.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -398,6 +399,41 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
             "the revocation does not name who did it: {events:?}"
         );
         save_screenshot(&client, "dashboard-audit.png").await?;
+
+        // The manager leaves: the admin disables them in People (after a confirmation), and
+        // their password no longer opens the dashboard.
+        click(&client, "#back").await?;
+        click(&client, "#open-people").await?;
+        let manager_row = format!("#people tr.person[data-email='{MANAGER_EMAIL}']");
+        wait_text(&client, &format!("{manager_row} .access"), "can sign in").await?;
+        let own_row = format!("#people tr.person[data-email='{ADMIN_EMAIL}']");
+        anyhow::ensure!(
+            client
+                .find_all(Locator::Css(&format!("{own_row} button")))
+                .await?
+                .is_empty(),
+            "the admin is offered to disable themselves"
+        );
+        click(&client, &format!("{manager_row} button.disable")).await?;
+        let question = more_than(&client, "#confirm-disable p", 0).await?;
+        anyhow::ensure!(
+            question[0].starts_with(&format!("Disable {MANAGER_EMAIL}?")),
+            "the confirmation reads {question:?}"
+        );
+        click(&client, "#confirm-disable-yes").await?;
+        wait_text(&client, &format!("{manager_row} .access"), "disabled").await?;
+        save_screenshot(&client, "dashboard-people.png").await?;
+        click(&client, "#sign-out").await?;
+        wait_text(&client, "#sign-in h2", "Sign in").await?;
+        type_into(&client, "#email", MANAGER_EMAIL).await?;
+        type_into(&client, "#password", MANAGER_PASSWORD).await?;
+        click(&client, "#sign-in-button").await?;
+        wait_text(
+            &client,
+            "#sign-in-error",
+            "this account is disabled; ask an admin of your organization to enable it",
+        )
+        .await?;
         anyhow::Ok(())
     })
     .await;

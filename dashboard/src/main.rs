@@ -1,12 +1,13 @@
 //! The campaign server's dashboard: sign in, the campaigns within reach, a campaign's fieldwork
-//! progress, its baseline-versus-endline report with downloads, and its devices (revoked in one
-//! click). Yew, compiled to wasm and served by `fieldline serve` at `/`; everything it shows
+//! progress, its baseline-versus-endline report with downloads, its devices (revoked in one
+//! click), and people's access (a leaver disabled in one click). Yew, compiled to wasm and served by `fieldline serve` at `/`; everything it shows
 //! comes from `/api/v1`. The session lives in an `HttpOnly` cookie the page cannot read; the page
 //! holds only the CSRF token its changes send, in memory.
 
 mod api;
 mod audit;
 mod charts;
+mod people;
 mod report_view;
 mod sealed;
 
@@ -24,6 +25,8 @@ enum Page {
     Campaign(Campaign),
     /// The audit log (admins only).
     Audit,
+    /// People and their access (admins, managers, partner-admins).
+    People,
 }
 
 /// Whether someone is signed in: unknown until the server answers.
@@ -89,6 +92,11 @@ fn app() -> Html {
             html! { <audit::AuditLog on_refused={on_refused}
             on_back={Callback::from(move |_| page.set(Page::Campaigns))} /> }
         }
+        (SignedIn::Yes(session), Page::People) => {
+            let page = page.clone();
+            html! { <people::People session={session.clone()} on_refused={on_refused}
+            on_back={Callback::from(move |_| page.set(Page::Campaigns))} /> }
+        }
         (SignedIn::Yes(session), Page::Campaign(c)) => {
             let page = page.clone();
             html! { <CampaignPage session={session.clone()} campaign={c.clone()} on_refused={on_refused}
@@ -102,6 +110,12 @@ fn app() -> Html {
                 <span class="tagline">{ "Field surveys for anti-trafficking campaigns" }</span>
                 if let SignedIn::Yes(session) = &*signed_in {
                     <span class="who" id="signed-in-as">{ format!("{} ({})", session.email, session.role) }</span>
+                    if session.role != "viewer" {
+                        <button id="open-people" onclick={{
+                            let page = page.clone();
+                            Callback::from(move |_| page.set(Page::People))
+                        }}>{ "People" }</button>
+                    }
                     if session.role == "admin" {
                         <button id="open-audit" onclick={{
                             let page = page.clone();
