@@ -65,15 +65,9 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
     );
 
     // Rounds: one page with the workbook, then nothing more.
-    let page: RoundsPage = client
-        .get(world.server.url("/api/v1/device/rounds?after=0"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: RoundsPage = world
+        .get_json(&token, "/api/v1/device/rounds?after=0")
+        .await;
     assert_eq!(page.rounds.len(), 1);
     assert!(!page.more);
     let round = &page.rounds[0];
@@ -266,15 +260,8 @@ async fn enroll_pull_submit_every_outcome_and_report_the_gap() {
     )
     .await;
     assert_eq!(reply.results[0].outcome, Outcome::Accepted);
-    let status: fieldline_protocol::DeviceStatus = client
-        .get(world.server.url("/api/v1/device/status"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: fieldline_protocol::DeviceStatus =
+        world.get_json(&token, "/api/v1/device/status").await;
     assert_eq!(status.device_id, "fieldline:one");
     assert_eq!(status.contiguous_seq, 8);
 

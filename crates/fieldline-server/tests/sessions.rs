@@ -170,15 +170,7 @@ async fn bearer_sessions_need_no_csrf_token_and_end_when_signed_out() {
         .await
         .unwrap();
     assert_eq!(codes.status(), 201);
-    let me: Value = client
-        .get(world.server.url("/api/v1/session"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = world.get_json(&token, "/api/v1/session").await;
     assert_eq!(me["role"], "manager");
     assert_eq!(me["csrf_token"], "", "a bearer session has no CSRF token");
     let out = client
@@ -541,15 +533,7 @@ async fn a_disabled_person_is_signed_out_everywhere_at_once_and_cannot_sign_in_a
     assert_eq!(campaigns(Err(&leaver_cookie)).await, 200);
 
     // Their partner-admin lists the organization's people and disables the leaver.
-    let people: Vec<Value> = client
-        .get(world.server.url("/api/v1/users"))
-        .bearer_auth(&partner_admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let people: Vec<Value> = world.get_json(&partner_admin, "/api/v1/users").await;
     assert!(people
         .iter()
         .all(|p| p["organization"]["id"] == world.partner.id.as_str()));

@@ -292,6 +292,33 @@ fn rows<T>(rows: Vec<Row>, from_row: fn(&Row) -> Result<T, Fail>) -> Result<Vec<
     rows.iter().map(from_row).collect()
 }
 
+impl PostgresStorage {
+    /// The row `sql` finds, if any, read by `from_row` (run again like any statement PostgreSQL
+    /// aborted).
+    async fn one<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        from_row: fn(&Row) -> Result<T, Fail>,
+    ) -> Result<Option<T>, StorageError> {
+        retry(|| async {
+            let row = self.client().await?.query_opt(sql, params).await?;
+            row.as_ref().map(from_row).transpose()
+        })
+        .await
+    }
+
+    /// Every row `sql` finds, read by `from_row`.
+    async fn all<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        from_row: fn(&Row) -> Result<T, Fail>,
+    ) -> Result<Vec<T>, StorageError> {
+        retry(|| async { rows(self.client().await?.query(sql, params).await?, from_row) }).await
+    }
+}
+
 async fn organization_exists(client: &(impl GenericClient + Sync), id: &str) -> Result<(), Fail> {
     match client
         .query_opt("SELECT 1 FROM organization WHERE id = $1", &[&id])
@@ -774,53 +801,33 @@ impl Storage for PostgresStorage {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
         let email = email.trim();
-        retry(move || async move {
-            let row = self
-                .client()
-                .await?
-                .query_opt(
-                    &format!(
-                        "SELECT {USER_COLUMNS} FROM app_user u WHERE lower(u.email) = lower($1)"
-                    ),
-                    &[&email],
-                )
-                .await?;
-            row.as_ref().map(user_from_row).transpose()
-        })
+        self.one(
+            &format!("SELECT {USER_COLUMNS} FROM app_user u WHERE lower(u.email) = lower($1)"),
+            &[&email],
+            user_from_row,
+        )
         .await
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>, StorageError> {
-        retry(move || async move {
-            let row = self
-                .client()
-                .await?
-                .query_opt(
-                    &format!("SELECT {USER_COLUMNS} FROM app_user u WHERE u.id = $1"),
-                    &[&id],
-                )
-                .await?;
-            row.as_ref().map(user_from_row).transpose()
-        })
+        self.one(
+            &format!("SELECT {USER_COLUMNS} FROM app_user u WHERE u.id = $1"),
+            &[&id],
+            user_from_row,
+        )
         .await
     }
 
     async fn users(&self, organization_id: Option<&str>) -> Result<Vec<User>, StorageError> {
-        retry(move || async move {
-            let found = self
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {USER_COLUMNS} FROM app_user u
-                         WHERE $1::text IS NULL OR u.organization_id = $1
-                         ORDER BY u.created_at, u.id"
-                    ),
-                    &[&organization_id],
-                )
-                .await?;
-            rows(found, user_from_row)
-        })
+        self.all(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM app_user u
+                 WHERE $1::text IS NULL OR u.organization_id = $1
+                 ORDER BY u.created_at, u.id"
+            ),
+            &[&organization_id],
+            user_from_row,
+        )
         .await
     }
 
@@ -921,22 +928,16 @@ impl Storage for PostgresStorage {
         token_hash: &str,
         now: &str,
     ) -> Result<Option<User>, StorageError> {
-        retry(move || async move {
-            let row = self
-                .client()
-                .await?
-                .query_opt(
-                    &format!(
-                        "SELECT {USER_COLUMNS} FROM session s JOIN app_user u ON u.id = s.user_id
-                         WHERE s.token_hash = $1
-                           AND s.expires_at > CAST($2::text AS timestamptz)
-                           AND u.disabled_at IS NULL"
-                    ),
-                    &[&token_hash, &now],
-                )
-                .await?;
-            row.as_ref().map(user_from_row).transpose()
-        })
+        self.one(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM session s JOIN app_user u ON u.id = s.user_id
+                 WHERE s.token_hash = $1
+                   AND s.expires_at > CAST($2::text AS timestamptz)
+                   AND u.disabled_at IS NULL"
+            ),
+            &[&token_hash, &now],
+            user_from_row,
+        )
         .await
     }
 
@@ -1008,34 +1009,20 @@ impl Storage for PostgresStorage {
     }
 
     async fn campaign(&self, id: &str) -> Result<Option<Campaign>, StorageError> {
-        retry(move || async move {
-            let row = self
-                .client()
-                .await?
-                .query_opt(
-                    &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaign c WHERE c.id = $1"),
-                    &[&id],
-                )
-                .await?;
-            row.as_ref().map(campaign_from_row).transpose()
-        })
+        self.one(
+            &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaign c WHERE c.id = $1"),
+            &[&id],
+            campaign_from_row,
+        )
         .await
     }
 
     async fn campaigns(&self) -> Result<Vec<Campaign>, StorageError> {
-        retry(move || async move {
-            let found = self
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {CAMPAIGN_COLUMNS} FROM campaign c ORDER BY c.created_at, c.id"
-                    ),
-                    &[],
-                )
-                .await?;
-            rows(found, campaign_from_row)
-        })
+        self.all(
+            &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaign c ORDER BY c.created_at, c.id"),
+            &[],
+            campaign_from_row,
+        )
         .await
     }
 
@@ -1118,19 +1105,11 @@ impl Storage for PostgresStorage {
     }
 
     async fn rounds(&self, campaign_id: &str) -> Result<Vec<Round>, StorageError> {
-        retry(move || async move {
-            let found = self
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {ROUND_COLUMNS} FROM round WHERE campaign_id = $1 ORDER BY seq"
-                    ),
-                    &[&campaign_id],
-                )
-                .await?;
-            rows(found, round_from_row)
-        })
+        self.all(
+            &format!("SELECT {ROUND_COLUMNS} FROM round WHERE campaign_id = $1 ORDER BY seq"),
+            &[&campaign_id],
+            round_from_row,
+        )
         .await
     }
 
@@ -1470,35 +1449,23 @@ impl Storage for PostgresStorage {
     }
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StorageError> {
-        retry(move || async move {
-            let row = self
-                .client()
-                .await?
-                .query_opt(
-                    &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE token_hash = $1"),
-                    &[&token_hash],
-                )
-                .await?;
-            row.as_ref().map(device_from_row).transpose()
-        })
+        self.one(
+            &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE token_hash = $1"),
+            &[&token_hash],
+            device_from_row,
+        )
         .await
     }
 
     async fn devices(&self, campaign_id: &str) -> Result<Vec<Device>, StorageError> {
-        retry(move || async move {
-            let found = self
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {DEVICE_COLUMNS} FROM device WHERE campaign_id = $1
-                         ORDER BY enrolled_at, id"
-                    ),
-                    &[&campaign_id],
-                )
-                .await?;
-            rows(found, device_from_row)
-        })
+        self.all(
+            &format!(
+                "SELECT {DEVICE_COLUMNS} FROM device WHERE campaign_id = $1
+                 ORDER BY enrolled_at, id"
+            ),
+            &[&campaign_id],
+            device_from_row,
+        )
         .await
     }
 
@@ -1904,20 +1871,14 @@ impl Storage for PostgresStorage {
         limit: usize,
     ) -> Result<Vec<AuditEvent>, StorageError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        retry(move || async move {
-            let found = self
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {AUDIT_COLUMNS} FROM audit_event WHERE seq > $1
-                         ORDER BY seq LIMIT $2"
-                    ),
-                    &[&after, &limit],
-                )
-                .await?;
-            rows(found, audit_from_row)
-        })
+        self.all(
+            &format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_event WHERE seq > $1
+                 ORDER BY seq LIMIT $2"
+            ),
+            &[&after, &limit],
+            audit_from_row,
+        )
         .await
     }
 }

@@ -155,6 +155,20 @@ pub async fn world() -> World {
 }
 
 impl World {
+    /// `GET path` with a bearer token; the answer must be 200 and is read as JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, token: &str, path: &str) -> T {
+        let reply = self
+            .server
+            .client
+            .get(self.server.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200, "GET {path}");
+        reply.json().await.unwrap()
+    }
+
     /// A person of `role` in `org`; returns their session token.
     pub async fn person(&self, org: &Organization, role: Role) -> String {
         let email = format!("{}-{}@example.org", role.as_str(), org.id);
