@@ -1,13 +1,16 @@
-//! Times the field app's start up to its home screen, under Xvfb through tauri-driver, the way the
-//! end-to-end tests start it (`cargo xtask bench` runs this with the release app).
+//! Times the field app's start under Xvfb through tauri-driver, the way the end-to-end tests
+//! start it (`cargo xtask bench` runs this with the release app): up to its first screen (the
+//! PIN screen: the device's data is encrypted under the enumerator's PIN), then from the PIN's
+//! submission to the home screen (the key derived from the PIN, the database opened, the forms
+//! listed).
 //!
 //! One Xvfb and one tauri-driver (with its WebKitWebDriver already listening) serve every run. A
-//! first start imports the campaign form into a fresh data directory (reported on its own, not in
-//! the figures); then each measured run opens a new WebDriver session, which launches the app on
-//! that data directory, and waits for the home screen's forms card (`#forms`, or `#no-forms` on a
-//! device without forms) to be in the page's DOM. The moment it appears is taken inside the page
-//! (`performance.timeOrigin + performance.now()`, from a MutationObserver), so the interval does not
-//! include the polling or the answer's trip back to this process.
+//! first start imports the campaign form into a fresh data directory and chooses the PIN (reported
+//! on its own, not in the figures); then each measured run opens a new WebDriver session, which
+//! launches the app on that data directory, waits for the PIN screen, types the PIN and waits for
+//! the home screen's forms card (`#forms`, or `#no-forms` on a device without forms). Each moment a
+//! screen appears is taken inside the page (`performance.timeOrigin + performance.now()`, from a
+//! MutationObserver), so the intervals do not include the polling or the answer's trip back.
 //!
 //! Prints one JSON line. Usage: `bench_start --app PATH [--runs N] [--form FORM.xlsx]`.
 
@@ -18,14 +21,19 @@ use std::{
 
 use anyhow::{bail, Context as _};
 use fantoccini::Client;
-use fieldline_e2e::{field_app_session, within, workspace_root, TauriDriver, VirtualDisplay};
+use fieldline_e2e::{
+    locked_field_app_session, pin_screen, type_pin, within, workspace_root, PinScreen, TauriDriver,
+    VirtualDisplay, TEST_PIN,
+};
 use serde_json::{json, Value};
 
-/// Resolves with the moment the forms card is in the DOM (page clock, ms since 1970), or null
-/// after a second without it (then it is asked again: the page may not have loaded yet).
-const WAIT_FOR_HOME: &str = r#"
+/// Resolves with the moment an element matching the selector (the script's first argument) is
+/// in the DOM (page clock, ms since 1970), or null after a second without it (then it is asked
+/// again: the page may not have loaded yet).
+const WAIT_FOR: &str = r#"
+const selector = arguments[0];
 const done = arguments[arguments.length - 1];
-const found = () => document.querySelector('#forms, #no-forms');
+const found = () => document.querySelector(selector);
 const report = () => done({
     at: performance.timeOrigin + performance.now(),
     since_navigation: performance.now(),
@@ -38,6 +46,11 @@ const observer = new MutationObserver(() => {
 observer.observe(document, { subtree: true, childList: true });
 setTimeout(() => { observer.disconnect(); done(null); }, 1000);
 "#;
+
+/// The app's first screen: the PIN screen (choose one, or type it).
+const FIRST_SCREEN: &str = "#pin-unlock, #pin-choose";
+/// The home screen's forms card.
+const HOME: &str = "#forms, #no-forms";
 
 struct Args {
     app: PathBuf,
@@ -69,15 +82,17 @@ fn args() -> anyhow::Result<Args> {
 
 /// One start's figures, in milliseconds.
 struct Start {
-    /// New-session request to the forms card in the DOM.
-    home: f64,
+    /// New-session request to the first screen (the PIN screen) in the DOM: the app's start.
+    first_screen: f64,
     /// New-session request to the session's answer (the app is up, its webview under automation).
     session: f64,
-    /// The page's navigation start to the forms card in the DOM.
+    /// The page's navigation start to the first screen in the DOM.
     page: f64,
-    /// New-session request to the page's answer arriving here (polling and the trip back included):
-    /// a check on the page's clock, which must not put the card later than this.
-    seen: f64,
+    /// The PIN's submission to the home screen's forms card in the DOM: the key derived from the
+    /// PIN (Argon2id), the encrypted database opened, the forms listed and shown.
+    unlock: f64,
+    /// New-session request to the forms card, the PIN typed by WebDriver on the way.
+    home: f64,
 }
 
 fn epoch_ms(at: SystemTime) -> f64 {
@@ -87,11 +102,12 @@ fn epoch_ms(at: SystemTime) -> f64 {
         * 1000.0
 }
 
-async fn wait_for_home(client: &Client) -> anyhow::Result<Value> {
+/// Waits for `selector` in the page; the page's report of when it appeared.
+async fn wait_for(client: &Client, selector: &str) -> anyhow::Result<Value> {
     let deadline = Instant::now() + fieldline_e2e::TIMEOUT;
     let mut last_error = None;
     while Instant::now() < deadline {
-        match client.execute_async(WAIT_FOR_HOME, vec![]).await {
+        match client.execute_async(WAIT_FOR, vec![json!(selector)]).await {
             Ok(Value::Null) => {}
             Ok(found) => return Ok(found),
             // A script started while the page was being replaced is dropped with it: ask again.
@@ -102,9 +118,34 @@ async fn wait_for_home(client: &Client) -> anyhow::Result<Value> {
         }
     }
     bail!(
-        "the home screen's #forms/#no-forms never appeared within {:?} (last error: {last_error:?})",
+        "{selector} never appeared within {:?} (last error: {last_error:?})",
         fieldline_e2e::TIMEOUT
     )
+}
+
+fn moment(found: &Value, key: &str) -> anyhow::Result<f64> {
+    found[key]
+        .as_f64()
+        .with_context(|| format!("the page answered {found}"))
+}
+
+/// Types the PIN (twice on a new profile) and submits it; the wall clock at the submission.
+async fn submit_pin(client: &Client) -> anyhow::Result<SystemTime> {
+    let submit = match pin_screen(client).await? {
+        PinScreen::Choose => {
+            type_pin(client, "#pin-new", TEST_PIN).await?;
+            type_pin(client, "#pin-repeat", TEST_PIN).await?;
+            "#pin-choose-submit"
+        }
+        PinScreen::Unlock => {
+            type_pin(client, "#pin-unlock-input", TEST_PIN).await?;
+            "#pin-unlock-submit"
+        }
+    };
+    let button = client.find(fantoccini::Locator::Css(submit)).await?;
+    let at = SystemTime::now();
+    button.click().await?;
+    Ok(at)
 }
 
 async fn start(driver: &TauriDriver, app: &Path, args: &[String]) -> anyhow::Result<Start> {
@@ -112,23 +153,26 @@ async fn start(driver: &TauriDriver, app: &Path, args: &[String]) -> anyhow::Res
     let clock = Instant::now();
     let client = within(
         "starting the app",
-        field_app_session(&driver.url(), app, args),
+        locked_field_app_session(&driver.url(), app, args),
     )
     .await?;
     let session = clock.elapsed().as_secs_f64() * 1000.0;
-    let found = within("waiting for the home screen", wait_for_home(&client)).await;
-    let seen = clock.elapsed().as_secs_f64() * 1000.0;
-    within("closing the app", async { Ok(client.close().await?) }).await?;
-    let found = found?;
-    let at = found["at"]
-        .as_f64()
-        .with_context(|| format!("the page answered {found}"))?;
-    Ok(Start {
-        home: at - epoch_ms(requested),
-        session,
-        page: found["since_navigation"].as_f64().unwrap_or(f64::NAN),
-        seen,
+    let measured = within("the first screen, the PIN and the home screen", async {
+        let first = wait_for(&client, FIRST_SCREEN).await?;
+        let submitted = submit_pin(&client).await?;
+        let home = wait_for(&client, HOME).await?;
+        let home_at = moment(&home, "at")?;
+        Ok(Start {
+            first_screen: moment(&first, "at")? - epoch_ms(requested),
+            session,
+            page: moment(&first, "since_navigation")?,
+            unlock: home_at - epoch_ms(submitted),
+            home: home_at - epoch_ms(requested),
+        })
     })
+    .await;
+    within("closing the app", async { Ok(client.close().await?) }).await?;
+    measured
 }
 
 fn summary(mut values: Vec<f64>) -> Value {
@@ -159,27 +203,33 @@ async fn main() -> anyhow::Result<()> {
     first.extend(["--import".to_owned(), args.form.display().to_string()]);
     eprintln!("first start (imports the form)");
     let warm_up = start(&driver, &args.app, &first).await?;
-    eprintln!("  home after {:.0} ms", warm_up.home);
+    eprintln!(
+        "  PIN screen after {:.0} ms, home {:.0} ms after the PIN",
+        warm_up.first_screen, warm_up.unlock
+    );
 
     let mut runs = Vec::new();
     for run in 1..=args.runs {
         eprintln!("start {run} of {}", args.runs);
         let measured = start(&driver, &args.app, &base).await?;
-        eprintln!("  home after {:.0} ms", measured.home);
+        eprintln!(
+            "  PIN screen after {:.0} ms, home {:.0} ms after the PIN",
+            measured.first_screen, measured.unlock
+        );
         runs.push(measured);
     }
     let pick = |f: fn(&Start) -> f64| summary(runs.iter().map(f).collect());
     let result = json!({
         "app": args.app.display().to_string(),
         "runs": args.runs,
-        "home_ms": pick(|s| s.home),
+        "first_screen_ms": pick(|s| s.first_screen),
         "session_ms": pick(|s| s.session),
         "page_ms": pick(|s| s.page),
-        "seen_ms": pick(|s| s.seen),
+        "unlock_ms": pick(|s| s.unlock),
+        "home_ms": pick(|s| s.home),
         "first_start": {
-            "home_ms": warm_up.home,
-            "session_ms": warm_up.session,
-            "page_ms": warm_up.page,
+            "first_screen_ms": warm_up.first_screen,
+            "unlock_ms": warm_up.unlock,
         },
     });
     println!("{result}");
