@@ -167,8 +167,10 @@ impl FromRequestParts<AppState> for DeviceAuth {
             ));
         }
         // Only for the coordinator's view: a failure to note it must not fail the sync.
-        if let Err(err) = state.storage.device_seen(&device.id).await {
-            tracing::warn!(device = %device.id, "could not record the device's visit: {err}");
+        if state.device_visit_due(&device.id) {
+            if let Err(err) = state.storage.device_seen(&device.id).await {
+                tracing::warn!(device = %device.id, "could not record the device's visit: {err}");
+            }
         }
         Ok(DeviceAuth(device))
     }

@@ -57,7 +57,13 @@ pub struct AppState {
     pub transport: Transport,
     /// Failed sign-ins, to slow down guessing.
     pub login_limiter: Arc<LoginLimiter>,
+    /// When this server last noted each device's visit, so that a sync's many requests (each
+    /// attachment chunk among them) cost the database one write a minute, not one each.
+    pub devices_seen: Arc<Mutex<HashMap<String, std::time::Instant>>>,
 }
+
+/// How often a device's visit is written down at most.
+pub const DEVICE_SEEN_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>, transport: Transport) -> Self {
@@ -66,6 +72,23 @@ impl AppState {
             plans: Arc::default(),
             transport,
             login_limiter: Arc::default(),
+            devices_seen: Arc::default(),
+        }
+    }
+
+    /// Whether the device's visit should be written now (and, if so, notes that it is).
+    pub fn device_visit_due(&self, device_id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut seen = self
+            .devices_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match seen.get(device_id) {
+            Some(at) if now.duration_since(*at) < DEVICE_SEEN_EVERY => false,
+            _ => {
+                seen.insert(device_id.to_owned(), now);
+                true
+            }
         }
     }
 }
@@ -494,6 +517,31 @@ mod tests {
     use fieldline_protocol::SubmitBatch;
 
     use super::*;
+
+    #[tokio::test]
+    async fn a_devices_visit_is_due_once_a_minute_in_each_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = crate::storage::open_storage(&crate::storage::DatabaseUrl::Sqlite(
+            dir.path().join("db.sqlite3"),
+        ))
+        .await
+        .unwrap();
+        let state = AppState::new(storage, Transport::default());
+        assert!(state.device_visit_due("d1"));
+        assert!(
+            !state.device_visit_due("d1"),
+            "a second request within the minute"
+        );
+        assert!(state.device_visit_due("d2"));
+        // A minute later it is due again.
+        let earlier = std::time::Instant::now() - DEVICE_SEEN_EVERY;
+        state
+            .devices_seen
+            .lock()
+            .unwrap()
+            .insert("d1".into(), earlier);
+        assert!(state.device_visit_due("d1"));
+    }
 
     /// A server answering `POST /` with the number of items of a [`SubmitBatch`] read through
     /// the server's body path, and a client for it.
