@@ -251,30 +251,6 @@ async fn wait_containing(client: &Client, css: &str, part: &str) -> anyhow::Resu
     anyhow::bail!("{css} never said {part:?}; last seen: {last:?}")
 }
 
-/// The files under `dir` (recursively) whose bytes hold `needle`.
-fn files_holding(dir: &Path, needle: &[u8]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                pending.push(path);
-            } else if entry.file_type()?.is_file() {
-                // A browser's lock or socket file may vanish or refuse reading: not storage.
-                let Ok(bytes) = std::fs::read(&path) else {
-                    continue;
-                };
-                if bytes.windows(needle.len()).any(|w| w == needle) {
-                    found.push(path);
-                }
-            }
-        }
-    }
-    Ok(found)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_manager_opens_an_encrypted_campaigns_report_with_their_key_in_the_browser(
 ) -> anyhow::Result<()> {
@@ -442,7 +418,7 @@ async fn a_manager_opens_an_encrypted_campaigns_report_with_their_key_in_the_bro
         .context("the identity file has no key line")?;
     for place in [&data_dir, &profile_dir.path().to_path_buf()] {
         for needle in [SECRET_KEY_PREFIX, key_line.as_bytes()] {
-            let found = files_holding(place, needle)?;
+            let found = fieldline_test_support::files_holding(place, &[needle])?;
             anyhow::ensure!(
                 found.is_empty(),
                 "{} found in {found:?}",

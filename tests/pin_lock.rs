@@ -42,26 +42,9 @@ fn app_args(data_dir: &Path, extra: &[String]) -> Vec<String> {
 /// Every file under `dir` (the webview's storage included) that holds `text`, as UTF-8 or as
 /// UTF-16 (how WebKit keeps some strings).
 fn files_holding(dir: &Path, text: &str) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let utf8 = text.as_bytes().to_vec();
-    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() {
-                let bytes = std::fs::read(entry.path())?;
-                let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-                if holds(&utf8) || holds(&utf16) {
-                    found.push(entry.path());
-                }
-            }
-        }
-    }
-    Ok(found)
+    let utf16 = fieldline_test_support::utf16le(text);
+    let found = fieldline_test_support::files_holding(dir, &[text.as_bytes(), &utf16])?;
+    Ok(found.into_iter().map(|f| f.file).collect())
 }
 
 async fn close(client: Client) -> anyhow::Result<()> {

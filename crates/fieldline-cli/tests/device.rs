@@ -454,22 +454,13 @@ fn interview_on(home: &Path, pin: Option<&str>, server: &Serve, code: &str, scra
 /// Which of the interview's free-text answers some file under `dir` shows (WAL and shared
 /// memory included), by file.
 fn readable_answers(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(readable_answers(&path));
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
-        for answer in [FINALIZED_RELATION, DRAFT_RELATION] {
-            if bytes.windows(answer.len()).any(|w| w == answer.as_bytes()) {
-                found.push(format!("{answer:?} in {}", path.display()));
-            }
-        }
-    }
-    found.sort();
-    found
+    let answers = [FINALIZED_RELATION, DRAFT_RELATION];
+    let needles: Vec<&[u8]> = answers.iter().map(|a| a.as_bytes()).collect();
+    fieldline_test_support::files_holding(dir, &needles)
+        .unwrap()
+        .into_iter()
+        .map(|found| format!("{:?} in {}", answers[found.needle], found.file.display()))
+        .collect()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! (a design effect above 1) and women and men who differ.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{bail, Context as _};
@@ -233,23 +233,6 @@ fn assert_same_report(a: &serde_json::Value, b: &serde_json::Value, at: &str) {
     }
 }
 
-/// Every byte under `dir` (the database, its WAL, the server's log beside it).
-fn bytes_under(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                found.push((path.display().to_string(), std::fs::read(&path)?));
-            }
-        }
-    }
-    Ok(found)
-}
-
 /// `fieldline analyze --campaign` on a server database; the JSON report, or the error.
 fn analyze_campaign(
     fieldline: &Path,
@@ -353,21 +336,18 @@ fn an_encrypted_campaign_reports_what_a_readable_one_does_and_the_server_holds_n
 
     // A payload's answers are `["/data/...", "value"]` pairs: plain in the readable campaign's
     // database, nowhere in the sealed one's files or its server's log.
-    let answer = b"[\"/data/";
-    let holds = |files: &[(String, Vec<u8>)]| -> Vec<String> {
-        files
-            .iter()
-            .filter(|(_, bytes)| bytes.windows(answer.len()).any(|w| w == answer))
-            .map(|(path, _)| path.clone())
-            .collect()
+    let answer: &[u8] = b"[\"/data/";
+    let holding = |dir: &Path| -> anyhow::Result<Vec<PathBuf>> {
+        let found = fieldline_test_support::files_holding(dir, &[answer])?;
+        Ok(found.into_iter().map(|f| f.file).collect())
     };
-    assert!(!holds(&bytes_under(readable_dir)?).is_empty());
-    let mut sealed_files = bytes_under(sealed_dir)?;
-    sealed_files.push((
-        "server log".into(),
-        std::fs::read(sealed_dir.with_extension("log"))?,
-    ));
-    assert_eq!(holds(&sealed_files), Vec::<String>::new());
+    assert!(!holding(readable_dir)?.is_empty());
+    assert_eq!(holding(sealed_dir)?, Vec::<PathBuf>::new());
+    let sealed_log = std::fs::read(sealed_dir.with_extension("log"))?;
+    assert!(
+        !fieldline_test_support::holds(&sealed_log, answer),
+        "the sealed server's log holds an answer"
+    );
 
     // Without the key, analyze says why it stops; with it, the report is the readable one's.
     let refused = analyze_campaign(&fieldline, sealed_db, None)?.unwrap_err();

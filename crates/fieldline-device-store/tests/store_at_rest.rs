@@ -71,25 +71,16 @@ fn interview(store: &mut DeviceStore) {
 /// Every needle found in some file under `dir` (any depth, WAL and shared memory included), with
 /// the file it was found in.
 fn found_in_files(dir: &Path, needles: &[Vec<u8>]) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(found_in_files(&path, needles));
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
-        for needle in needles {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_slice()) {
-                found.push(format!(
-                    "{:?} in {}",
-                    String::from_utf8_lossy(&needle[..needle.len().min(24)]),
-                    path.display()
-                ));
-            }
-        }
-    }
-    found
+    let needles: Vec<&[u8]> = needles.iter().map(Vec::as_slice).collect();
+    fieldline_test_support::files_holding(dir, &needles)
+        .unwrap()
+        .into_iter()
+        .map(|found| {
+            let needle = needles[found.needle];
+            let shown = String::from_utf8_lossy(&needle[..needle.len().min(24)]);
+            format!("{shown:?} in {}", found.file.display())
+        })
+        .collect()
 }
 
 fn secrets() -> Vec<Vec<u8>> {
