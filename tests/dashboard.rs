@@ -414,6 +414,22 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
                 .is_empty(),
             "the admin is offered to disable themselves"
         );
+        // A role changes in place: the manager made a viewer, then a manager again.
+        for role in ["viewer", "manager"] {
+            client
+                .find(Locator::Css(&format!(
+                    "{manager_row} select.role-select option[value='{role}']"
+                )))
+                .await?
+                .click()
+                .await?;
+            wait_text(
+                &client,
+                "#people-status",
+                &format!("{MANAGER_EMAIL} is now {role}, from their next request on."),
+            )
+            .await?;
+        }
         click(&client, &format!("{manager_row} button.disable")).await?;
         let question = more_than(&client, "#confirm-disable p", 0).await?;
         anyhow::ensure!(

@@ -1,6 +1,7 @@
 //! People and their access, for admins, managers and partner-admins: who can sign in, with which
-//! role, and a button that takes a leaver's access away at once (after a confirmation) or gives
-//! it back, as `GET /api/v1/users` and `POST /api/v1/users/{id}/disable|enable` allow.
+//! role (changed with a select offering no role above the viewer's own), and a button that takes
+//! a leaver's access away at once (after a confirmation) or gives it back, as `GET /api/v1/users`,
+//! `PUT /api/v1/users/{id}/role` and `POST /api/v1/users/{id}/disable|enable` allow.
 
 use serde::Deserialize;
 use wasm_bindgen_futures::spawn_local;
@@ -16,6 +17,14 @@ pub struct Person {
     pub role: String,
     pub organization: Organization,
     pub disabled: bool,
+}
+
+/// Roles from the least to the most: nobody gives a role above their own, nor changes someone
+/// who ranks above them.
+const ROLES: [&str; 4] = ["viewer", "partner-admin", "manager", "admin"];
+
+fn rank(role: &str) -> usize {
+    ROLES.iter().position(|r| *r == role).unwrap_or(0)
 }
 
 #[derive(Properties, PartialEq)]
@@ -73,6 +82,40 @@ pub fn people(props: &PeopleProps) -> Html {
             });
         })
     };
+    let set_role = {
+        let (csrf, generation, status, on_refused) = (
+            props.session.csrf_token.clone(),
+            generation.clone(),
+            status.clone(),
+            props.on_refused.clone(),
+        );
+        Callback::from(move |(person, role): (Person, String)| {
+            let (csrf, generation, status, on_refused) = (
+                csrf.clone(),
+                generation.clone(),
+                status.clone(),
+                on_refused.clone(),
+            );
+            let path = format!("/api/v1/users/{}/role", api::encode(&person.id));
+            let body = serde_json::json!({ "role": role }).to_string();
+            spawn_local(async move {
+                match api::send("PUT", &path, Some(&csrf), Some(body)).await {
+                    Ok(_) => status.set(Some(Ok(format!(
+                        "{} is now {}, from their next request on.",
+                        person.email, role
+                    )))),
+                    Err(f) => {
+                        if f.status == 401 {
+                            on_refused.emit(());
+                        }
+                        status.set(Some(Err(format!("{}: {}", person.email, f.message))));
+                    }
+                }
+                generation.set(*generation + 1);
+            });
+        })
+    };
+    let my_rank = rank(&props.session.role);
     let me = props.session.email.to_lowercase();
     let body = match crate::loading_or_error(&list) {
         Err(h) => h,
@@ -96,7 +139,20 @@ pub fn people(props: &PeopleProps) -> Html {
                         <tr class={classes!("person", p.disabled.then_some("disabled"))} data-email={p.email.clone()}>
                             <td>{ &p.email }</td>
                             <td>{ &p.organization.name }</td>
-                            <td class="role">{ &p.role }</td>
+                            <td class="role">
+                                if yourself || rank(&p.role) > my_rank {
+                                    { &p.role }
+                                } else {
+                                    <select class="role-select" aria-label={format!("Role of {}", p.email)} onchange={{
+                                        let (set_role, person) = (set_role.clone(), p.clone());
+                                        Callback::from(move |e: Event| set_role.emit((person.clone(), crate::report_view::select_value(&e))))
+                                    }}>
+                                        { for ROLES[..=my_rank].iter().map(|r| html! {
+                                            <option value={*r} selected={*r == p.role}>{ *r }</option>
+                                        }) }
+                                    </select>
+                                }
+                            </td>
                             <td class="access">{ if p.disabled { "disabled" } else { "can sign in" } }</td>
                             <td>{ button }</td>
                         </tr>
@@ -114,7 +170,7 @@ pub fn people(props: &PeopleProps) -> Html {
             <nav><button class="link" id="back" onclick={back}>{ "← Campaigns" }</button></nav>
             <section>
                 <h2>{ "People" }</h2>
-                <p class="muted">{ "Disabling someone ends their sessions at once; their record stays, so the audit log still names them. Roles change with PUT /api/v1/users/{id}/role or fieldline admin user set-role." }</p>
+                <p class="muted">{ "Disabling someone ends their sessions at once; their record stays, so the audit log still names them. A new role applies from the person's next request." }</p>
                 { body }
                 if let Some(person) = &*confirming {
                     <div class="confirm" id="confirm-disable" role="alertdialog">

@@ -72,7 +72,7 @@ fn options(
     }
 }
 
-fn select_value(e: &Event) -> String {
+pub(crate) fn select_value(e: &Event) -> String {
     e.target()
         .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
         .map(|s| s.value())
