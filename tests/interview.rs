@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use fieldline_e2e::steps::{
     choose, click, database, find, gone, message_is, next, no_message, offered, on_screen,
     outbox_payloads, saved, type_answer, write_workbook, PICTURE,
@@ -106,6 +106,15 @@ async fn finish(client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The interview's progress bar, in percent.
+async fn progress_value(client: &Client) -> anyhow::Result<u32> {
+    let bar = find(client, "#progress").await?;
+    let value = bar.attr("aria-valuenow").await?.unwrap_or_default();
+    value
+        .parse()
+        .map_err(|_| anyhow::anyhow!("the progress bar's value is {value:?}"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn refused_consent_and_a_full_interview_reach_the_outbox_with_exactly_their_answers(
 ) -> anyhow::Result<()> {
@@ -148,11 +157,18 @@ async fn refused_consent_and_a_full_interview_reach_the_outbox_with_exactly_thei
         type_answer(&client, "/data/ward", "7").await?;
         no_message(&client, "/data/ward").await?;
         next(&client).await?;
+        let at_consent = progress_value(&client).await?;
         choose(&client, "/data/consent", "yes").await?;
         next(&client).await?;
 
         // A field list: three questions on one screen.
         on_screen(&client, "/data/about").await?;
+        // Whole numbers bring up the numeric keyboard.
+        let age = find(&client, r#".question[data-path="/data/about/age"] .answer"#).await?;
+        anyhow::ensure!(
+            age.attr("inputmode").await?.as_deref() == Some("numeric"),
+            "the age field does not ask for the numeric keyboard"
+        );
         choose(&client, "/data/about/gender", "woman").await?;
         type_answer(&client, "/data/about/age", "23").await?;
         choose(&client, "/data/about/education", "secondary").await?;
@@ -221,11 +237,30 @@ async fn refused_consent_and_a_full_interview_reach_the_outbox_with_exactly_thei
         )
         .await?;
 
-        // Likert rows.
+        // Likert rows: the five points of the scale side by side, not stacked cards.
         on_screen(&client, "/data/views").await?;
+        let tops = client
+            .execute(
+                r#"return Array.from(document.querySelectorAll(
+                     '.question[data-path="/data/views/view_debt"] .choices.likert .choice'))
+                   .map(e => Math.round(e.getBoundingClientRect().top));"#,
+                vec![],
+            )
+            .await?;
+        let tops: Vec<i64> = serde_json::from_value(tops)?;
+        anyhow::ensure!(
+            tops.len() == 5 && tops.iter().all(|t| (t - tops[0]).abs() <= 2),
+            "the Likert scale is not one row: tops {tops:?}"
+        );
         choose(&client, "/data/views/view_debt", "2").await?;
         choose(&client, "/data/views/view_report", "5").await?;
         save_screenshot(&client, "interview-likert.png").await?;
+        // The progress bar has moved on since the consent.
+        let now = progress_value(&client).await?;
+        anyhow::ensure!(
+            now > at_consent && now < 100,
+            "the progress bar reads {now}% here, {at_consent}% at the consent"
+        );
         next(&client).await?;
 
         // Two household members abroad.
@@ -250,6 +285,38 @@ async fn refused_consent_and_a_full_interview_reach_the_outbox_with_exactly_thei
         on_screen(&client, "/data/migrants").await?;
         wait_text(&client, "#repeat-count", "2 added").await?;
         save_screenshot(&client, "interview-repeat.png").await?;
+        // Removing a member asks first: "no" keeps her, "yes" removes her with her answers.
+        let remove_second = r#".repeat-instance[data-path="/data/migrants[2]"] .remove-repeat"#;
+        click(&client, remove_second).await?;
+        click(
+            &client,
+            r#".repeat-instance[data-path="/data/migrants[2]"] .confirm button.secondary"#,
+        )
+        .await?;
+        wait_text(&client, "#repeat-count", "2 added").await?;
+        click(&client, remove_second).await?;
+        click(&client, ".confirm-remove").await?;
+        wait_text(&client, "#repeat-count", "1 added").await?;
+        // Added again, so the payload below holds both.
+        click(&client, "#add-repeat").await?;
+        on_screen(&client, "/data/migrants[2]/m_relation").await?;
+        let relation = find(
+            &client,
+            r#".question[data-path="/data/migrants[2]/m_relation"] .answer"#,
+        )
+        .await?;
+        anyhow::ensure!(
+            relation.prop("value").await?.as_deref() == Some(""),
+            "a removed member's answers came back with the new one"
+        );
+        type_answer(&client, "/data/migrants[2]/m_relation", "Sister").await?;
+        next(&client).await?;
+        choose(&client, "/data/migrants[2]/m_country", "malaysia").await?;
+        next(&client).await?;
+        choose(&client, "/data/migrants[2]/m_contract", "yes").await?;
+        next(&client).await?;
+        on_screen(&client, "/data/migrants").await?;
+        wait_text(&client, "#repeat-count", "2 added").await?;
         next(&client).await?;
         finish(&client).await?;
         click(&client, "#finalized-outbox").await?;
@@ -345,7 +412,7 @@ async fn a_draft_resumes_where_it_was_after_a_restart_and_is_discarded_only_when
         find(&client, "#import-done").await?;
         anyhow::ensure!(
             client
-                .find_all(fantoccini::Locator::Css("#forms .form-card"))
+                .find_all(Locator::Css("#forms .form-card"))
                 .await?
                 .len()
                 == 2,
@@ -421,6 +488,37 @@ async fn a_draft_resumes_where_it_was_after_a_restart_and_is_discarded_only_when
             age.prop("value").await?.as_deref() == Some("41"),
             "the age typed before the restart is gone"
         );
+        // Finalizing with questions left takes the enumerator to the first of them: jump from
+        // the overview to its last question, walk on to the end, finalize.
+        click(&client, "#overview-button").await?;
+        find(&client, ".overview-item .overview-jump").await?;
+        client
+            .execute(
+                "const all = document.querySelectorAll('.overview-item .overview-jump'); \
+                 all[all.length - 1].click();",
+                vec![],
+            )
+            .await?;
+        for _ in 0..10 {
+            if !client
+                .find_all(Locator::Css(r##"[data-screen="#end"]"##))
+                .await?
+                .is_empty()
+            {
+                break;
+            }
+            next(&client).await?;
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        on_screen(&client, "#end").await?;
+        click(&client, "#finalize").await?;
+        on_screen(&client, "/data/about").await?;
+        find(
+            &client,
+            r#".question[data-path="/data/about/gender"] .message"#,
+        )
+        .await?;
+        save_screenshot(&client, "interview-finalize-problem.png").await?;
         click(&client, "#previous").await?;
         on_screen(&client, "/data/consent").await?;
         find(&client, r#".choice[data-value="yes"][aria-checked="true"]"#).await?;

@@ -678,3 +678,60 @@ fn a_person_who_leaves_is_disabled_their_role_and_password_changed_from_a_script
         );
     }
 }
+
+#[test]
+fn without_fieldline_password_the_password_is_read_from_standard_input() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("server.sqlite3").display());
+    let admin = Admin { db: db.clone() };
+    admin.ok(&["org", "create", "Owner NGO"]);
+    let create = |email: &str, stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fieldline"))
+            .args(["admin", "--db", &db, "user", "create", "--org", "Owner NGO"])
+            .args(["--email", email, "--role", "viewer"])
+            .env_remove("FIELDLINE_PASSWORD")
+            .env_remove("FIELDLINE_DB")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let made = create("reader@example.org", "a long enough passphrase\n");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let storage = runtime
+        .block_on(open_storage(&DatabaseUrl::Sqlite(
+            dir.path().join("server.sqlite3"),
+        )))
+        .unwrap();
+    let user = runtime
+        .block_on(storage.user_by_email("reader@example.org"))
+        .unwrap()
+        .unwrap();
+    assert!(fieldline_server::secrets::verify_password(
+        "a long enough passphrase",
+        &user.password_hash
+    ));
+    // Too short: refused in words, nobody created.
+    let refused = create("short@example.org", "short\n");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("10"), "{said}");
+    assert!(runtime
+        .block_on(storage.user_by_email("short@example.org"))
+        .unwrap()
+        .is_none());
+}

@@ -243,20 +243,18 @@ impl DeviceStore {
         };
         let sha256 = sha256_hex(&payload);
 
-        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
-        let written = self.write_outbox(&Submission {
-            instance_id,
-            form_id: &form_id,
-            form_version: &form_version,
-            payload: &payload,
-            sha256: &sha256,
-            encoding,
-            attachments: &attachments,
-            finalized_at: now,
-        });
-        // Back to the autosave setting even when the write failed.
-        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-        let device_seq = written?;
+        let device_seq = self.durably(|store| {
+            store.write_outbox(&Submission {
+                instance_id,
+                form_id: &form_id,
+                form_version: &form_version,
+                payload: &payload,
+                sha256: &sha256,
+                encoding,
+                attachments: &attachments,
+                finalized_at: now,
+            })
+        })?;
         Ok(FinalizeOutcome::Finalized {
             instance_id: instance_id.to_owned(),
             device_seq,
@@ -266,6 +264,19 @@ impl DeviceStore {
 
     /// Writes the submission, its attachments and its sync status and deletes the draft (its
     /// log and audit log with it), in one transaction.
+    /// Runs `f` with `synchronous = FULL`, so what it commits is on disk before this returns,
+    /// whatever a power cut does next (autosave's `NORMAL` may lose the last answers to one, never
+    /// a finalized interview); `NORMAL` comes back afterwards, even when `f` failed.
+    fn durably<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        let out = f(self);
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        out
+    }
+
     fn write_outbox(&mut self, submission: &Submission<'_>) -> Result<i64, StoreError> {
         let Submission {
             instance_id,
@@ -394,5 +405,32 @@ impl DeviceStore {
                 instance_id: instance_id.to_owned(),
                 name: name.to_owned(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous(store: &DeviceStore) -> i64 {
+        store
+            .conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_durable_write_commits_with_full_sync_and_autosave_gets_normal_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = DeviceStore::open(dir.path()).unwrap();
+        // 1 = NORMAL, 2 = FULL.
+        assert_eq!(synchronous(&store), 1);
+        let inside = store.durably(|s| Ok(synchronous(s))).unwrap();
+        assert_eq!(inside, 2);
+        assert_eq!(synchronous(&store), 1);
+        let failed: Result<(), StoreError> =
+            store.durably(|_| Err(StoreError::UnknownDraft("x".into())));
+        assert!(failed.is_err());
+        assert_eq!(synchronous(&store), 1, "a failed write left FULL behind");
     }
 }

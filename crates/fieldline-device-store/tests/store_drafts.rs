@@ -177,3 +177,17 @@ fn an_interview_keeps_the_local_date_it_started_on() {
         Err(StoreError::UtcOffset(1440))
     ));
 }
+
+#[test]
+fn drafts_are_named_by_time_ordered_uuids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, form_id, version) = store(dir.path());
+    let first = store.start_draft(&form_id, &version, NEPAL).unwrap();
+    let second = store.start_draft(&form_id, &version, NEPAL).unwrap();
+    for id in [&first, &second] {
+        let parsed = uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(parsed.get_version_num(), 7, "{id} is not a UUIDv7");
+    }
+    // UUIDv7 sort by creation, so a device's instances list in the order they were begun.
+    assert!(first < second, "{first} then {second}");
+}

@@ -673,3 +673,79 @@ async fn an_attachment_upload_broken_mid_push_resumes_from_the_servers_offset() 
     );
     server.shutdown().await;
 }
+
+/// A server that takes connections and requests and never answers.
+async fn silent_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt as _;
+                let mut sink = vec![0u8; 16 * 1024];
+                while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_server_that_stops_answering_times_out_and_never_holds_up_the_interview() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, campaign) = server_with_campaign(dir.path()).await;
+    let store = Arc::new(device(&dir.path().join("device")));
+    let mut enrolling = SyncClient::new(&server.base, None).unwrap();
+    let code = code(&server.storage, &campaign).await;
+    let enrolled = enrolling.enroll_device(&store, &code, None).await.unwrap();
+    enrolling.pull(&store).await.unwrap();
+    fill(&store, "baseline", &kap_answers(1));
+    fill(&store, "baseline", &kap_answers(2));
+
+    // The link goes quiet mid-push: the request leaves, no answer ever comes.
+    let silent = silent_server().await;
+    // Long enough that the interview below is surely done before it, on a loaded machine too.
+    let config = ClientConfig {
+        request_timeout: Duration::from_secs(4),
+        learn_batch_size: false,
+        ..ClientConfig::default()
+    };
+    let client = SyncClient::with_config(
+        &format!("http://{silent}"),
+        Some(enrolled.device_token),
+        config,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let push = tokio::spawn({
+        let store = Arc::clone(&store);
+        async move { client.push(&store, |_| {}).await }
+    });
+
+    // Meanwhile the enumerator goes on interviewing: the store is free for every answer.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let interviewing = tokio::task::spawn_blocking({
+        let store = Arc::clone(&store);
+        move || fill(&store, "baseline", &kap_answers(3))
+    });
+    tokio::time::timeout(Duration::from_secs(5), interviewing)
+        .await
+        .expect("an interview waited for the network")
+        .unwrap();
+    assert!(
+        !push.is_finished(),
+        "the push should still be waiting for its answer"
+    );
+
+    let err = push.await.unwrap().unwrap_err();
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert!(err.is_transient(), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the push gave up only after {:?}",
+        started.elapsed()
+    );
+    let counts = store.lock().unwrap().sync_counts().unwrap();
+    assert_eq!((counts.pending, counts.sent), (3, 0));
+    server.shutdown().await;
+}
