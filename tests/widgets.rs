@@ -1,5 +1,5 @@
 //! Every kind of question an enumerator answers, through its widget in the real app, down to
-//! the value the outbox holds.
+//! the value the outbox holds; and a constraint message in the form language chosen.
 
 use std::path::Path;
 
@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use fantoccini::Client;
 use fieldline_e2e::steps;
 use fieldline_e2e::steps::{
-    centre, click, find, on_screen, outbox_payloads, start_interview_of, type_answer,
+    centre, click, find, message_is, on_screen, outbox_payloads, start_interview_of, type_answer,
     write_workbook, PICTURE,
 };
 use fieldline_e2e::{
@@ -240,4 +240,73 @@ async fn every_widget_gives_the_value_odk_would_store() -> anyhow::Result<()> {
     .collect();
     anyhow::ensure!(values == expected, "the widgets gave {values:#?}");
     Ok(())
+}
+
+/// A question in two languages whose constraint message is translated.
+fn bilingual_form(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let survey: &[&[&str]] = &[
+        &[
+            "type",
+            "name",
+            "label::English (en)",
+            "label::Hindi (hi)",
+            "constraint",
+            "constraint_message::English (en)",
+            "constraint_message::Hindi (hi)",
+        ],
+        &[
+            "integer",
+            "children",
+            "Children in the household",
+            "घर में बच्चे",
+            ". < 20",
+            "Fewer than 20, please",
+            "20 से कम लिखें",
+        ],
+    ];
+    let settings: &[&[&str]] = &[
+        &["form_id", "form_title", "version", "default_language"],
+        &["bilingual", "Two languages", "1", "English (en)"],
+    ];
+    let form = dir.join("bilingual.xlsx");
+    write_workbook(&form, &[("survey", survey), ("settings", settings)])?;
+    Ok(form)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_constraint_message_speaks_the_form_language_chosen_now() -> anyhow::Result<()> {
+    let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
+    let data_dir = tempfile::tempdir()?;
+    let forms = tempfile::tempdir()?;
+    let form = bilingual_form(forms.path())?;
+    let display = VirtualDisplay::start()?;
+    let driver = TauriDriver::start(&display)?;
+    let args = vec![
+        "--data-dir".into(),
+        data_dir.path().display().to_string(),
+        "--import".into(),
+        form.display().to_string(),
+    ];
+    let client = within(
+        "starting the app",
+        field_app_session(&driver.url(), &app, &args),
+    )
+    .await?;
+    let outcome = within("a message in two languages", async {
+        start_interview_of(&client, "bilingual").await?;
+        on_screen(&client, "/data/children").await?;
+        type_answer(&client, "/data/children", "25").await?;
+        message_is(&client, "/data/children", "Fewer than 20, please").await?;
+        // The respondent prefers Hindi: the message already shown follows the language.
+        find(&client, "#form-language")
+            .await?
+            .select_by_value("Hindi (hi)")
+            .await?;
+        message_is(&client, "/data/children", "20 से कम लिखें").await?;
+        save_screenshot(&client, "constraint-hindi.png").await?;
+        anyhow::Ok(())
+    })
+    .await;
+    within("closing the app", async { Ok(client.close().await?) }).await?;
+    outcome
 }
