@@ -1,10 +1,14 @@
 //! The field app joins a campaign with a coordinator's code, receives the campaign's form by
-//! sync, and sends a finalized interview that the server then holds with the same SHA-256.
+//! sync, and sends a finalized interview that the server then holds with the same SHA-256; an
+//! interview of a form the campaign does not publish comes back rejected, the reason in the
+//! outbox.
 
 use std::path::Path;
 use std::process::Command;
 
-use fieldline_e2e::steps::{choose, click, database, find, next, on_screen, type_answer};
+use fieldline_e2e::steps::{
+    choose, click, database, find, next, on_screen, type_answer, write_workbook,
+};
 use fieldline_e2e::{
     binary, field_app_session, save_screenshot, wait_text, within, workspace_root, FieldlineServer,
     TauriDriver, VirtualDisplay,
@@ -83,6 +87,25 @@ async fn the_app_enrolls_receives_the_form_and_its_interview_reaches_the_server(
         &["enroll-code", "--campaign", &campaign, "--org", &partner],
     )?;
 
+    let forms = tempfile::tempdir()?;
+    let local_form = forms.path().join("tablet_notes.xlsx");
+    write_workbook(
+        &local_form,
+        &[
+            (
+                "survey",
+                &[&["type", "name", "label"], &["text", "remark", "Remark"]],
+            ),
+            (
+                "settings",
+                &[
+                    &["form_id", "form_title", "version"],
+                    &["tablet_notes", "Notes made on the tablet", "1"],
+                ],
+            ),
+        ],
+    )?;
+
     let display = VirtualDisplay::start()?;
     let driver = TauriDriver::start(&display)?;
     let args = vec![
@@ -153,6 +176,43 @@ async fn the_app_enrolls_receives_the_form_and_its_interview_reaches_the_server(
         find(&client, r#".outbox-card[data-state="sent"]"#).await?;
         wait_text(&client, "#sync-phase", "Up to date with the server.").await?;
         save_screenshot(&client, "outbox-synced.png").await?;
+
+        // A form imported on the tablet, which no round of the campaign publishes: its
+        // interview is refused by the server, and the outbox says why instead of retrying.
+        click(&client, "#nav-home").await?;
+        find(&client, "#import-file")
+            .await?
+            .send_keys(&local_form.display().to_string())
+            .await?;
+        find(&client, "#import-done").await?;
+        click(
+            &client,
+            r#".form-card[data-form-id="tablet_notes"] .start-interview"#,
+        )
+        .await?;
+        on_screen(&client, "/data/remark").await?;
+        type_answer(&client, "/data/remark", "Met the ward chair").await?;
+        next(&client).await?;
+        click(&client, "#finalize").await?;
+        find(&client, "#finalized").await?;
+        click(&client, "#finalized-outbox").await?;
+        click(&client, "#sync-now").await?;
+        let rejected = r#".outbox-card[data-state="rejected"]"#;
+        let reason = find(&client, &format!("{rejected} .reason"))
+            .await?
+            .text()
+            .await?;
+        anyhow::ensure!(
+            reason.contains("is not published in this campaign"),
+            "the rejected interview's reason reads {reason:?}"
+        );
+        // The sync's progress counts what it sent: the one interview.
+        let progress = find(&client, "#sync-progress").await?.text().await?;
+        anyhow::ensure!(
+            progress.starts_with("1 of 1 sent"),
+            "the sync's progress reads {progress:?}"
+        );
+        save_screenshot(&client, "outbox-rejected.png").await?;
         anyhow::Ok(())
     })
     .await;
