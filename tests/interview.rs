@@ -9,8 +9,8 @@ use fieldline_e2e::steps::{
     outbox_payloads, saved, type_answer, write_workbook, PICTURE,
 };
 use fieldline_e2e::{
-    binary, field_app_session, save_screenshot, wait_text, within, workspace_root, TauriDriver,
-    VirtualDisplay,
+    binary, field_app_session, save_screenshot, wait_text, within, workspace_root, FieldApp,
+    TauriDriver, VirtualDisplay,
 };
 use serde_json::Value;
 
@@ -627,23 +627,10 @@ fn form_with_media(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_question_shows_its_picture_and_plays_the_audio_prompt_of_the_form_language(
 ) -> anyhow::Result<()> {
-    let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
-    let data_dir = tempfile::tempdir()?;
     let forms = tempfile::tempdir()?;
     let form = form_with_media(forms.path())?;
-    let display = VirtualDisplay::start()?;
-    let driver = TauriDriver::start(&display)?;
-    let args = vec![
-        "--data-dir".into(),
-        data_dir.path().display().to_string(),
-        "--import".into(),
-        form.display().to_string(),
-    ];
-    let client = within(
-        "starting the app",
-        field_app_session(&driver.url(), &app, &args),
-    )
-    .await?;
+    let app = FieldApp::with_form(&form).await?;
+    let client = app.client.clone();
     let outcome = within("a question with media", async {
         click(
             &client,
@@ -727,6 +714,6 @@ async fn a_question_shows_its_picture_and_plays_the_audio_prompt_of_the_form_lan
         anyhow::Ok(())
     })
     .await;
-    within("closing the app", async { Ok(client.close().await?) }).await?;
+    app.close().await?;
     outcome
 }

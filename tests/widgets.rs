@@ -10,9 +10,7 @@ use fieldline_e2e::steps::{
     centre, click, find, message_is, on_screen, outbox_payloads, start_interview_of, type_answer,
     write_workbook, PICTURE,
 };
-use fieldline_e2e::{
-    binary, field_app_session, save_screenshot, wait_text, within, TauriDriver, VirtualDisplay,
-};
+use fieldline_e2e::{save_screenshot, wait_text, within, FieldApp};
 
 /// One field-list screen with a question of each kind.
 fn widgets_form(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
@@ -101,23 +99,10 @@ async fn pick(client: &Client, path: &str, css: &str, value: &str) -> anyhow::Re
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_widget_gives_the_value_odk_would_store() -> anyhow::Result<()> {
-    let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
-    let data_dir = tempfile::tempdir()?;
     let forms = tempfile::tempdir()?;
     let form = widgets_form(forms.path())?;
-    let display = VirtualDisplay::start()?;
-    let driver = TauriDriver::start(&display)?;
-    let args = vec![
-        "--data-dir".into(),
-        data_dir.path().display().to_string(),
-        "--import".into(),
-        form.display().to_string(),
-    ];
-    let client = within(
-        "starting the app",
-        field_app_session(&driver.url(), &app, &args),
-    )
-    .await?;
+    let app = FieldApp::with_form(&form).await?;
+    let client = app.client.clone();
     let outcome = within("answering every widget", async {
         start_interview_of(&client, "widgets").await?;
         on_screen(&client, "/data/w").await?;
@@ -180,10 +165,10 @@ async fn every_widget_gives_the_value_odk_would_store() -> anyhow::Result<()> {
         anyhow::Ok(())
     })
     .await;
-    within("closing the app", async { Ok(client.close().await?) }).await?;
+    app.close().await?;
     outcome?;
 
-    let payloads = outbox_payloads(data_dir.path())?;
+    let payloads = outbox_payloads(app.data_dir.path())?;
     anyhow::ensure!(payloads.len() == 1, "outbox holds {} items", payloads.len());
     let values: Vec<(String, String)> = payloads[0]["values"]
         .as_array()
@@ -207,7 +192,7 @@ async fn every_widget_gives_the_value_odk_would_store() -> anyhow::Result<()> {
         photo_name.len() == 17 && photo_name.ends_with(".png"),
         "the photo is named {photo_name:?}"
     );
-    let kept: Vec<u8> = steps::database(data_dir.path())?.query_row(
+    let kept: Vec<u8> = steps::database(app.data_dir.path())?.query_row(
         "SELECT bytes FROM outbox_attachment WHERE name = ?1",
         [&photo_name],
         |row| row.get(0),
@@ -275,23 +260,10 @@ fn bilingual_form(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_constraint_message_speaks_the_form_language_chosen_now() -> anyhow::Result<()> {
-    let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
-    let data_dir = tempfile::tempdir()?;
     let forms = tempfile::tempdir()?;
     let form = bilingual_form(forms.path())?;
-    let display = VirtualDisplay::start()?;
-    let driver = TauriDriver::start(&display)?;
-    let args = vec![
-        "--data-dir".into(),
-        data_dir.path().display().to_string(),
-        "--import".into(),
-        form.display().to_string(),
-    ];
-    let client = within(
-        "starting the app",
-        field_app_session(&driver.url(), &app, &args),
-    )
-    .await?;
+    let app = FieldApp::with_form(&form).await?;
+    let client = app.client.clone();
     let outcome = within("a message in two languages", async {
         start_interview_of(&client, "bilingual").await?;
         on_screen(&client, "/data/children").await?;
@@ -307,6 +279,6 @@ async fn a_constraint_message_speaks_the_form_language_chosen_now() -> anyhow::R
         anyhow::Ok(())
     })
     .await;
-    within("closing the app", async { Ok(client.close().await?) }).await?;
+    app.close().await?;
     outcome
 }

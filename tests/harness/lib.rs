@@ -2,6 +2,7 @@
 //! chromedriver, the `fieldline` server), hands out WebDriver sessions, and stops everything it
 //! started when the test ends, whether it passed, failed or panicked.
 
+mod app;
 pub mod page;
 mod processes;
 pub mod proxy;
@@ -11,6 +12,7 @@ mod webdriver;
 
 use std::path::PathBuf;
 
+pub use app::FieldApp;
 pub use processes::{ChromeDriver, FieldlineServer, TauriDriver, VirtualDisplay};
 pub use webdriver::{
     chromium_session, downloads_of, field_app_session, locked_field_app_session, pin_screen,
