@@ -106,6 +106,26 @@ async fn finish(client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Answers the household member abroad at position `n` (already added), screen by screen, back
+/// to the list of members.
+async fn household_member(
+    client: &Client,
+    n: usize,
+    relation: &str,
+    country: &str,
+    contract: &str,
+) -> anyhow::Result<()> {
+    let member = format!("/data/migrants[{n}]");
+    on_screen(client, &format!("{member}/m_relation")).await?;
+    type_answer(client, &format!("{member}/m_relation"), relation).await?;
+    next(client).await?;
+    choose(client, &format!("{member}/m_country"), country).await?;
+    next(client).await?;
+    choose(client, &format!("{member}/m_contract"), contract).await?;
+    next(client).await?;
+    on_screen(client, "/data/migrants").await
+}
+
 /// The interview's progress bar, in percent.
 async fn progress_value(client: &Client) -> anyhow::Result<u32> {
     let bar = find(client, "#progress").await?;
@@ -264,25 +284,11 @@ async fn refused_consent_and_a_full_interview_reach_the_outbox_with_exactly_thei
         next(&client).await?;
 
         // Two household members abroad.
-        on_screen(&client, "/data/migrants[1]/m_relation").await?;
-        type_answer(&client, "/data/migrants[1]/m_relation", "Brother").await?;
-        next(&client).await?;
-        choose(&client, "/data/migrants[1]/m_country", "qatar").await?;
-        next(&client).await?;
-        choose(&client, "/data/migrants[1]/m_contract", "no").await?;
-        next(&client).await?;
-        on_screen(&client, "/data/migrants").await?;
+        household_member(&client, 1, "Brother", "qatar", "no").await?;
         // The count is in the app's own words and language, which stayed English.
         wait_text(&client, "#repeat-count", "1 added").await?;
         click(&client, "#add-repeat").await?;
-        on_screen(&client, "/data/migrants[2]/m_relation").await?;
-        type_answer(&client, "/data/migrants[2]/m_relation", "Sister").await?;
-        next(&client).await?;
-        choose(&client, "/data/migrants[2]/m_country", "malaysia").await?;
-        next(&client).await?;
-        choose(&client, "/data/migrants[2]/m_contract", "yes").await?;
-        next(&client).await?;
-        on_screen(&client, "/data/migrants").await?;
+        household_member(&client, 2, "Sister", "malaysia", "yes").await?;
         wait_text(&client, "#repeat-count", "2 added").await?;
         save_screenshot(&client, "interview-repeat.png").await?;
         // Removing a member asks first: "no" keeps her, "yes" removes her with her answers.
@@ -309,13 +315,7 @@ async fn refused_consent_and_a_full_interview_reach_the_outbox_with_exactly_thei
             relation.prop("value").await?.as_deref() == Some(""),
             "a removed member's answers came back with the new one"
         );
-        type_answer(&client, "/data/migrants[2]/m_relation", "Sister").await?;
-        next(&client).await?;
-        choose(&client, "/data/migrants[2]/m_country", "malaysia").await?;
-        next(&client).await?;
-        choose(&client, "/data/migrants[2]/m_contract", "yes").await?;
-        next(&client).await?;
-        on_screen(&client, "/data/migrants").await?;
+        household_member(&client, 2, "Sister", "malaysia", "yes").await?;
         wait_text(&client, "#repeat-count", "2 added").await?;
         next(&client).await?;
         finish(&client).await?;
