@@ -416,19 +416,37 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
         );
         // A role changes in place: the manager made a viewer, then a manager again.
         for role in ["viewer", "manager"] {
-            client
-                .find(Locator::Css(&format!(
-                    "{manager_row} select.role-select option[value='{role}']"
-                )))
-                .await?
-                .click()
-                .await?;
+            // The list reloads after each change: wait for its select before choosing.
+            click(
+                &client,
+                &format!("{manager_row} select.role-select option[value='{role}']"),
+            )
+            .await?;
             wait_text(
                 &client,
                 "#people-status",
                 &format!("{MANAGER_EMAIL} is now {role}, from their next request on."),
             )
             .await?;
+            // Stored: the reloaded list shows it.
+            let deadline = tokio::time::Instant::now() + fieldline_e2e::TIMEOUT;
+            loop {
+                let shown = match client
+                    .find(Locator::Css(&format!("{manager_row} select.role-select")))
+                    .await
+                {
+                    Ok(select) => select.prop("value").await.ok().flatten(),
+                    Err(_) => None,
+                };
+                if shown.as_deref() == Some(role) {
+                    break;
+                }
+                anyhow::ensure!(
+                    tokio::time::Instant::now() < deadline,
+                    "the list never showed the manager as {role} (last: {shown:?})"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
         click(&client, &format!("{manager_row} button.disable")).await?;
         let question = more_than(&client, "#confirm-disable p", 0).await?;

@@ -27,6 +27,22 @@ fn rank(role: &str) -> usize {
     ROLES.iter().position(|r| *r == role).unwrap_or(0)
 }
 
+/// A callback that asks for the list again.
+fn reload(
+    generation: &UseStateHandle<u32>,
+    changes: &std::rc::Rc<std::cell::RefCell<u32>>,
+) -> Callback<()> {
+    let (generation, changes) = (generation.clone(), changes.clone());
+    Callback::from(move |()| {
+        let next = {
+            let mut count = changes.borrow_mut();
+            *count += 1;
+            *count
+        };
+        generation.set(next);
+    })
+}
+
 #[derive(Properties, PartialEq)]
 pub struct PeopleProps {
     pub session: Session,
@@ -36,7 +52,10 @@ pub struct PeopleProps {
 
 #[function_component(People)]
 pub fn people(props: &PeopleProps) -> Html {
+    // Every change asks for the list again; a counter outside the render, so two changes made
+    // from one render still ask twice.
     let generation = use_state(|| 0u32);
+    let changes = use_mut_ref(|| 0u32);
     let list = crate::use_json::<Vec<Person>>(
         "/api/v1/users".into(),
         *generation,
@@ -45,17 +64,17 @@ pub fn people(props: &PeopleProps) -> Html {
     let confirming = use_state(|| None::<Person>);
     let status = use_state(|| None::<Result<String, String>>);
     let change = {
-        let (csrf, generation, status, confirming, on_refused) = (
+        let (csrf, reload, status, confirming, on_refused) = (
             props.session.csrf_token.clone(),
-            generation.clone(),
+            reload(&generation, &changes),
             status.clone(),
             confirming.clone(),
             props.on_refused.clone(),
         );
         Callback::from(move |(person, disable): (Person, bool)| {
-            let (csrf, generation, status, confirming, on_refused) = (
+            let (csrf, reload, status, confirming, on_refused) = (
                 csrf.clone(),
-                generation.clone(),
+                reload.clone(),
                 status.clone(),
                 confirming.clone(),
                 on_refused.clone(),
@@ -78,21 +97,21 @@ pub fn people(props: &PeopleProps) -> Html {
                         status.set(Some(Err(format!("{}: {}", person.email, f.message))));
                     }
                 }
-                generation.set(*generation + 1);
+                reload.emit(());
             });
         })
     };
     let set_role = {
-        let (csrf, generation, status, on_refused) = (
+        let (csrf, reload, status, on_refused) = (
             props.session.csrf_token.clone(),
-            generation.clone(),
+            reload(&generation, &changes),
             status.clone(),
             props.on_refused.clone(),
         );
         Callback::from(move |(person, role): (Person, String)| {
-            let (csrf, generation, status, on_refused) = (
+            let (csrf, reload, status, on_refused) = (
                 csrf.clone(),
-                generation.clone(),
+                reload.clone(),
                 status.clone(),
                 on_refused.clone(),
             );
@@ -111,7 +130,7 @@ pub fn people(props: &PeopleProps) -> Html {
                         status.set(Some(Err(format!("{}: {}", person.email, f.message))));
                     }
                 }
-                generation.set(*generation + 1);
+                reload.emit(());
             });
         })
     };

@@ -262,21 +262,24 @@ impl DeviceStore {
         })
     }
 
-    /// Writes the submission, its attachments and its sync status and deletes the draft (its
-    /// log and audit log with it), in one transaction.
     /// Runs `f` with `synchronous = FULL`, so what it commits is on disk before this returns,
     /// whatever a power cut does next (autosave's `NORMAL` may lose the last answers to one, never
-    /// a finalized interview); `NORMAL` comes back afterwards, even when `f` failed.
+    /// a finalized interview); `NORMAL` comes back afterwards, even when `f` failed, whose error
+    /// then comes first.
     fn durably<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
         let out = f(self);
-        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-        out
+        let restored = self.conn.execute_batch("PRAGMA synchronous = NORMAL");
+        let out = out?;
+        restored?;
+        Ok(out)
     }
 
+    /// Writes the submission, its attachments and its sync status and deletes the draft (its
+    /// log and audit log with it), in one transaction.
     fn write_outbox(&mut self, submission: &Submission<'_>) -> Result<i64, StoreError> {
         let Submission {
             instance_id,

@@ -20,21 +20,28 @@ impl std::fmt::Display for Found {
 }
 
 /// Every (file, needle) such that a file under `dir`, at any depth (a database's WAL and shared
-/// memory, a webview's storage), holds the needle's bytes, in a stable order. A file that
-/// vanishes or cannot be read while the search runs (a lock, a socket) is not storage and is
-/// passed over.
+/// memory, a webview's storage), holds the needle's bytes, in a stable order. A file or
+/// directory that vanishes while the search runs (a browser's lock or temporary file) is passed
+/// over; one that cannot be read is an error, since it could hold what is looked for.
 pub fn files_holding(dir: &Path, needles: &[&[u8]]) -> io::Result<Vec<Found>> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current)? {
+        let entries = match std::fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
             let entry = entry?;
             let kind = entry.file_type()?;
             if kind.is_dir() {
                 pending.push(entry.path());
             } else if kind.is_file() {
-                let Ok(bytes) = std::fs::read(entry.path()) else {
-                    continue;
+                let bytes = match std::fs::read(entry.path()) {
+                    Ok(bytes) => bytes,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
                 };
                 for (index, needle) in needles.iter().enumerate() {
                     if holds(&bytes, needle) {

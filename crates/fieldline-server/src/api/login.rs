@@ -43,11 +43,7 @@ pub async fn login(
     Body(request): Body<LoginRequest>,
 ) -> Result<Json<LoggedIn>, ApiError> {
     let (user, organization) = check_credentials(&state, client, request, "a script").await?;
-    let token = new_token();
-    state
-        .storage
-        .create_session(&user.id, &token_hash(&token), &session_expiry())
-        .await?;
+    let token = open_session(&state, &user).await?;
     Ok(Json(LoggedIn {
         token,
         role: user.role,
@@ -67,11 +63,7 @@ pub async fn sign_in(
         check_origin(&headers, state.transport)?;
     }
     let (user, organization) = check_credentials(&state, client, request, "the dashboard").await?;
-    let token = new_token();
-    state
-        .storage
-        .create_session(&user.id, &token_hash(&token), &session_expiry())
-        .await?;
+    let token = open_session(&state, &user).await?;
     let view = SessionView {
         email: user.email,
         role: user.role,
@@ -230,6 +222,30 @@ async fn check_credentials(
     )
     .await;
     Ok((user, organization))
+}
+
+/// A new session for `user`, whose password was just verified; its token. The account may have
+/// been disabled or its password replaced while the password was being checked (argon2 takes a
+/// while): both end the account's sessions, so a session made before them is ended by them, and
+/// one made after them is found here, ended and refused.
+async fn open_session(state: &AppState, user: &User) -> Result<String, ApiError> {
+    let token = new_token();
+    let hash = token_hash(&token);
+    state
+        .storage
+        .create_session(&user.id, &hash, &session_expiry())
+        .await?;
+    let now = state.storage.user(&user.id).await?;
+    match now {
+        Some(now) if !now.disabled && now.password_hash == user.password_hash => Ok(token),
+        _ => {
+            state.storage.delete_session(&hash).await?;
+            Err(ApiError::unauthorized(
+                "this account changed while signing in (disabled, or a new password); sign in \
+                 again",
+            ))
+        }
+    }
 }
 
 /// A hash no password matches, verified in place of an unknown user's.

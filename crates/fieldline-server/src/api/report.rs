@@ -78,17 +78,18 @@ pub async fn report(
     let endline = RoundSource::open(&state.storage, &campaign, &reach, "endline").await?;
     // A breakdown shows each value as a group's label: a sensitive field's values are as
     // identifying there as in an export, so the same people may ask for them.
-    let form = &baseline.form;
-    let sensitive = by.iter().chain(&cluster).find(|name| {
-        form.find(name)
-            .or_else(|| form.by_path(name))
-            .is_some_and(|node| form.is_sensitive(node))
+    let sensitive = by.iter().chain(&cluster).chain(&weight).find(|name| {
+        [&baseline.form, &endline.form].into_iter().any(|form| {
+            form.find(name)
+                .or_else(|| form.by_path(name))
+                .is_some_and(|node| form.is_sensitive(node))
+        })
     });
     if let Some(name) = sensitive {
         Access::of(&user).read_sensitive_fields().map_err(|_| {
             ApiError::forbidden(format!(
-                "the form marks {name:?} sensitive: a viewer's report is not broken down or \
-                 clustered by it; ask a partner-admin or manager"
+                "the form marks {name:?} sensitive: a viewer's report is not broken down, \
+                 clustered or weighted by it; ask a partner-admin or manager"
             ))
         })?;
     }

@@ -901,23 +901,38 @@ impl Storage for PostgresStorage {
         expires_at: &str,
     ) -> Result<(), StorageError> {
         retry(move || async move {
-            let client = self.client().await?;
-            if client
-                .query_opt("SELECT 1 FROM app_user WHERE id = $1", &[&user_id])
-                .await?
-                .is_none()
-            {
-                return Err(
-                    StorageError::NotFound(format!("there is no user with id {user_id}")).into(),
-                );
-            }
-            client
-                .execute(
-                    "INSERT INTO session (token_hash, user_id, expires_at)
-                     VALUES ($1, $2, CAST($3::text AS timestamptz))",
-                    &[&token_hash, &user_id, &expires_at],
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            // FOR SHARE: a disabling UPDATE waits for this session to be in, then ends it.
+            let disabled: Option<bool> = tx
+                .query_opt(
+                    "SELECT disabled_at IS NOT NULL FROM app_user WHERE id = $1 FOR SHARE",
+                    &[&user_id],
                 )
-                .await?;
+                .await?
+                .map(|row| row.get(0));
+            match disabled {
+                None => {
+                    return Err(StorageError::NotFound(format!(
+                        "there is no user with id {user_id}"
+                    ))
+                    .into())
+                }
+                Some(true) => {
+                    return Err(StorageError::Conflict(
+                        "this account is disabled: it holds no session".into(),
+                    )
+                    .into())
+                }
+                Some(false) => {}
+            }
+            tx.execute(
+                "INSERT INTO session (token_hash, user_id, expires_at)
+                 VALUES ($1, $2, CAST($3::text AS timestamptz))",
+                &[&token_hash, &user_id, &expires_at],
+            )
+            .await?;
+            tx.commit().await?;
             Ok(())
         })
         .await

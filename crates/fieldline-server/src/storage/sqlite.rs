@@ -127,6 +127,10 @@ fn device_from_row(row: &Row) -> rusqlite::Result<Device> {
     })
 }
 
+fn disabled_account() -> StorageError {
+    StorageError::Conflict("this account is disabled: it holds no session".into())
+}
+
 /// `NotFound` when an update touched no user.
 fn user_changed(changed: usize, id: &str) -> Result<(), StorageError> {
     if changed == 0 {
@@ -588,15 +592,21 @@ impl Storage for SqliteStorage {
             expires_at.to_owned(),
         );
         self.write(move |conn| {
-            let user: Option<i64> = conn
-                .query_row("SELECT 1 FROM app_user WHERE id = ?1", [&user_id], |row| {
-                    row.get(0)
-                })
+            let disabled: Option<bool> = conn
+                .query_row(
+                    "SELECT disabled_at IS NOT NULL FROM app_user WHERE id = ?1",
+                    [&user_id],
+                    |row| row.get(0),
+                )
                 .optional()?;
-            if user.is_none() {
-                return Err(StorageError::NotFound(format!(
-                    "there is no user with id {user_id}"
-                )));
+            match disabled {
+                None => {
+                    return Err(StorageError::NotFound(format!(
+                        "there is no user with id {user_id}"
+                    )))
+                }
+                Some(true) => return Err(disabled_account()),
+                Some(false) => {}
             }
             conn.execute(
                 "INSERT INTO session (token_hash, user_id, created_at, expires_at)

@@ -238,14 +238,19 @@ pub async fn story(storage: Arc<dyn Storage>) {
     let disabled = storage.user(&partner_admin.id).await.unwrap().unwrap();
     assert!(disabled.disabled);
     assert!(!honoured("session-5").await);
-    // A session made after (the API refuses to) is not honoured either.
-    storage
-        .create_session(&partner_admin.id, "session-6", "2999-01-01T00:00:00Z")
-        .await
-        .unwrap();
-    assert!(!honoured("session-6").await);
+    // No new session for a disabled account, so none comes back to life when it is enabled.
+    conflict(
+        storage
+            .create_session(&partner_admin.id, "session-6", "2999-01-01T00:00:00Z")
+            .await,
+    );
     storage
         .set_user_disabled(&partner_admin.id, false)
+        .await
+        .unwrap();
+    assert!(!honoured("session-5").await);
+    storage
+        .create_session(&partner_admin.id, "session-6", "2999-01-01T00:00:00Z")
         .await
         .unwrap();
     assert!(
