@@ -53,7 +53,9 @@ pub async fn list(storage: &dyn Storage, org: Option<&Organization>, json: bool)
 /// Disables (sessions ended at once) or enables the account with this email.
 pub async fn set_disabled(storage: &dyn Storage, email: &str, disabled: bool) -> Result<()> {
     let user = by_email(storage, email).await?;
-    storage.set_user_disabled(&user.id, disabled).await?;
+    storage
+        .set_user_disabled(&user.id, disabled, user.role)
+        .await?;
     let action = if disabled {
         AuditAction::UserDisabled
     } else {
@@ -64,7 +66,7 @@ pub async fn set_disabled(storage: &dyn Storage, email: &str, disabled: bool) ->
 
 pub async fn set_role(storage: &dyn Storage, email: &str, role: Role) -> Result<()> {
     let user = by_email(storage, email).await?;
-    storage.set_user_role(&user.id, role).await?;
+    storage.set_user_role(&user.id, role, user.role).await?;
     let subject = format!(
         "{}: {} -> {}",
         user.email,

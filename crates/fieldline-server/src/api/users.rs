@@ -87,7 +87,7 @@ async fn set_disabled(
     let target = Access::of(&user).manage_user(found.as_ref())?;
     state
         .storage
-        .set_user_disabled(&target.id, disabled)
+        .set_user_disabled(&target.id, disabled, target.role)
         .await?;
     let action = if disabled {
         AuditAction::UserDisabled
@@ -117,7 +117,7 @@ pub async fn set_role(
     access.grant(request.role)?;
     state
         .storage
-        .set_user_role(&target.id, request.role)
+        .set_user_role(&target.id, request.role, target.role)
         .await?;
     let subject = format!(
         "{}: {} -> {}",

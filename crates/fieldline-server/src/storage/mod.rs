@@ -395,6 +395,13 @@ pub struct SubmissionFilter {
     pub organization_id: Option<Id>,
 }
 
+/// The answer when a person's role changed between the permission check and the change.
+pub(crate) fn role_changed_meanwhile(now: &str) -> StorageError {
+    StorageError::Conflict(format!(
+        "this person's role changed meanwhile (now {now}); look again before changing their access"
+    ))
+}
+
 /// The server's storage. Implementations: `SqliteStorage`, `PostgresStorage`.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
@@ -416,9 +423,23 @@ pub trait Storage: Send + Sync + 'static {
     async fn user(&self, id: &str) -> Result<Option<User>, StorageError>;
     /// People in creation order: all, or one organization's.
     async fn users(&self, organization_id: Option<&str>) -> Result<Vec<User>, StorageError>;
-    async fn set_user_role(&self, id: &str, role: Role) -> Result<(), StorageError>;
-    /// Disables an account (ending its sessions in the same transaction) or enables it again.
-    async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<(), StorageError>;
+    /// Gives a person `role`. `seen_role` is the role the change was allowed for: if the person
+    /// holds another by now (someone changed it meanwhile), nothing changes and the answer is
+    /// `Conflict`.
+    async fn set_user_role(
+        &self,
+        id: &str,
+        role: Role,
+        seen_role: Role,
+    ) -> Result<(), StorageError>;
+    /// Disables an account (ending its sessions in the same transaction) or enables it again;
+    /// `Conflict` if its role is no longer `seen_role`.
+    async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled: bool,
+        seen_role: Role,
+    ) -> Result<(), StorageError>;
     /// Replaces a password hash, ending the person's sessions in the same transaction.
     async fn set_user_password(&self, id: &str, password_hash: &str) -> Result<(), StorageError>;
 

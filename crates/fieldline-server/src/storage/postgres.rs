@@ -185,6 +185,24 @@ pub fn redacted(url: &str) -> String {
     format!("{scheme}://{rest}")
 }
 
+/// `NotFound` for no such person, `Conflict` when their role is no longer `seen`; the row stays
+/// locked until the caller's transaction ends, so nothing changes it in between.
+async fn role_still(
+    client: &(impl GenericClient + Sync),
+    id: &str,
+    seen: Role,
+) -> Result<(), Fail> {
+    let role: Option<String> = client
+        .query_opt("SELECT role FROM app_user WHERE id = $1 FOR UPDATE", &[&id])
+        .await?
+        .map(|row| row.get(0));
+    match role {
+        None => Err(StorageError::NotFound(format!("there is no user with id {id}")).into()),
+        Some(role) if role != seen.as_str() => Err(super::role_changed_meanwhile(&role).into()),
+        Some(_) => Ok(()),
+    }
+}
+
 /// `NotFound` when an update touched no user.
 fn user_changed(changed: u64, id: &str) -> Result<(), Fail> {
     if changed == 0 {
@@ -831,44 +849,53 @@ impl Storage for PostgresStorage {
         .await
     }
 
-    async fn set_user_role(&self, id: &str, role: Role) -> Result<(), StorageError> {
+    async fn set_user_role(
+        &self,
+        id: &str,
+        role: Role,
+        seen_role: Role,
+    ) -> Result<(), StorageError> {
         retry(move || async move {
-            let changed = self
-                .client()
-                .await?
-                .execute(
-                    "UPDATE app_user SET role = $2 WHERE id = $1",
-                    &[&id, &role.as_str()],
-                )
-                .await?;
-            user_changed(changed, id)
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            role_still(&*tx, id, seen_role).await?;
+            tx.execute(
+                "UPDATE app_user SET role = $2 WHERE id = $1",
+                &[&id, &role.as_str()],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
         })
         .await
     }
 
-    async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<(), StorageError> {
+    async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled: bool,
+        seen_role: Role,
+    ) -> Result<(), StorageError> {
         retry(move || async move {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
-            let changed = if disabled {
-                let changed = tx
-                    .execute(
-                        "UPDATE app_user SET disabled_at = coalesce(disabled_at, now())
-                         WHERE id = $1",
-                        &[&id],
-                    )
-                    .await?;
+            role_still(&*tx, id, seen_role).await?;
+            if disabled {
+                tx.execute(
+                    "UPDATE app_user SET disabled_at = coalesce(disabled_at, now())
+                     WHERE id = $1",
+                    &[&id],
+                )
+                .await?;
                 tx.execute("DELETE FROM session WHERE user_id = $1", &[&id])
                     .await?;
-                changed
             } else {
                 tx.execute(
                     "UPDATE app_user SET disabled_at = NULL WHERE id = $1",
                     &[&id],
                 )
-                .await?
-            };
-            user_changed(changed, id)?;
+                .await?;
+            }
             tx.commit().await?;
             Ok(())
         })

@@ -131,6 +131,23 @@ fn disabled_account() -> StorageError {
     StorageError::Conflict("this account is disabled: it holds no session".into())
 }
 
+/// `NotFound` for no such person, `Conflict` when their role is no longer `seen` (inside the
+/// write transaction, so nothing changes it before the caller's update).
+fn role_still(conn: &Connection, id: &str, seen: Role) -> Result<(), StorageError> {
+    let role: Option<String> = conn
+        .query_row("SELECT role FROM app_user WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    match role {
+        None => Err(StorageError::NotFound(format!(
+            "there is no user with id {id}"
+        ))),
+        Some(role) if role != seen.as_str() => Err(super::role_changed_meanwhile(&role)),
+        Some(_) => Ok(()),
+    }
+}
+
 /// `NotFound` when an update touched no user.
 fn user_changed(changed: usize, id: &str) -> Result<(), StorageError> {
     if changed == 0 {
@@ -534,35 +551,46 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn set_user_role(&self, id: &str, role: Role) -> Result<(), StorageError> {
+    async fn set_user_role(
+        &self,
+        id: &str,
+        role: Role,
+        seen_role: Role,
+    ) -> Result<(), StorageError> {
         let id = id.to_owned();
         self.write(move |conn| {
-            let changed = conn.execute(
+            role_still(conn, &id, seen_role)?;
+            conn.execute(
                 "UPDATE app_user SET role = ?2 WHERE id = ?1",
                 params![id, role.as_str()],
             )?;
-            user_changed(changed, &id)
+            Ok(())
         })
         .await
     }
 
-    async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<(), StorageError> {
+    async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled: bool,
+        seen_role: Role,
+    ) -> Result<(), StorageError> {
         let id = id.to_owned();
         self.write(move |conn| {
-            let changed = if disabled {
-                let changed = conn.execute(
+            role_still(conn, &id, seen_role)?;
+            if disabled {
+                conn.execute(
                     "UPDATE app_user SET disabled_at = coalesce(disabled_at, ?2) WHERE id = ?1",
                     params![id, now(conn)?],
                 )?;
                 conn.execute("DELETE FROM session WHERE user_id = ?1", [&id])?;
-                changed
             } else {
                 conn.execute(
                     "UPDATE app_user SET disabled_at = NULL WHERE id = ?1",
                     [&id],
-                )?
-            };
-            user_changed(changed, &id)
+                )?;
+            }
+            Ok(())
         })
         .await
     }

@@ -220,7 +220,7 @@ pub async fn story(storage: Arc<dyn Storage>) {
     );
     assert_eq!(storage.user("no-such-user").await.unwrap(), None);
     storage
-        .set_user_role(&partner_admin.id, Role::Viewer)
+        .set_user_role(&partner_admin.id, Role::Viewer, Role::PartnerAdmin)
         .await
         .unwrap();
     assert_eq!(
@@ -232,7 +232,7 @@ pub async fn story(storage: Arc<dyn Storage>) {
         .await
         .unwrap();
     storage
-        .set_user_disabled(&partner_admin.id, true)
+        .set_user_disabled(&partner_admin.id, true, Role::Viewer)
         .await
         .unwrap();
     let disabled = storage.user(&partner_admin.id).await.unwrap().unwrap();
@@ -245,7 +245,7 @@ pub async fn story(storage: Arc<dyn Storage>) {
             .await,
     );
     storage
-        .set_user_disabled(&partner_admin.id, false)
+        .set_user_disabled(&partner_admin.id, false, Role::Viewer)
         .await
         .unwrap();
     assert!(!honoured("session-5").await);
@@ -269,15 +269,37 @@ pub async fn story(storage: Arc<dyn Storage>) {
     assert!(!honoured("session-6").await);
     let partner_admin = storage.user(&partner_admin.id).await.unwrap().unwrap();
     assert_eq!(partner_admin.password_hash, "$argon2id$new");
-    not_found(storage.set_user_role("no-such-user", Role::Admin).await);
-    not_found(storage.set_user_disabled("no-such-user", true).await);
+    not_found(
+        storage
+            .set_user_role("no-such-user", Role::Admin, Role::Viewer)
+            .await,
+    );
+    not_found(
+        storage
+            .set_user_disabled("no-such-user", true, Role::Viewer)
+            .await,
+    );
+    // A change allowed for a role the person no longer holds (someone changed it meanwhile)
+    // changes nothing.
+    conflict(
+        storage
+            .set_user_role(&partner_admin.id, Role::Admin, Role::PartnerAdmin)
+            .await,
+    );
+    conflict(
+        storage
+            .set_user_disabled(&partner_admin.id, true, Role::Manager)
+            .await,
+    );
+    let unchanged = storage.user(&partner_admin.id).await.unwrap().unwrap();
+    assert_eq!((unchanged.role, unchanged.disabled), (Role::Viewer, false));
     not_found(
         storage
             .set_user_password("no-such-user", "$argon2id$x")
             .await,
     );
     storage
-        .set_user_role(&partner_admin.id, Role::PartnerAdmin)
+        .set_user_role(&partner_admin.id, Role::PartnerAdmin, Role::Viewer)
         .await
         .unwrap();
     assert_eq!(
