@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use fieldline_demo::{DeviceWork, Plan, MANAGER_EMAIL, MANAGER_PASSWORD};
-use fieldline_e2e::page::{more_than, script_readable_storage, texts, type_into};
+use fieldline_e2e::page::{more_than, script_readable_storage, sign_in, texts};
 use fieldline_e2e::steps::click;
 use fieldline_e2e::{
     binary, chromium_session, downloads_of, save_screenshot, wait_text, within, ChromeDriver,
@@ -135,17 +135,14 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
         wait_text(&client, "#sign-in h2", "Sign in").await?;
         save_screenshot(&client, "dashboard-signin.png").await?;
         // A wrong password is refused in words.
-        type_into(&client, "#email", MANAGER_EMAIL).await?;
-        type_into(&client, "#password", "wrong").await?;
-        click(&client, "#sign-in-button").await?;
+        sign_in(&client, MANAGER_EMAIL, "wrong").await?;
         wait_text(
             &client,
             "#sign-in-error",
             "this email and password do not match a user here",
         )
         .await?;
-        type_into(&client, "#password", MANAGER_PASSWORD).await?;
-        click(&client, "#sign-in-button").await?;
+        sign_in(&client, MANAGER_EMAIL, MANAGER_PASSWORD).await?;
         wait_text(
             &client,
             "#campaigns .campaign",
@@ -374,9 +371,7 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
         wait_text(&client, "#sign-in h2", "Sign in").await?;
         // The manager has no audit log to open; an admin reads who did what, the manager's
         // sign-in, the downloads and the revocation among it.
-        type_into(&client, "#email", ADMIN_EMAIL).await?;
-        type_into(&client, "#password", ADMIN_PASSWORD).await?;
-        click(&client, "#sign-in-button").await?;
+        sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
         click(&client, "#open-audit").await?;
         let actions = more_than(&client, "#audit tr.audit-event .action", 0).await?;
         for action in [
@@ -459,9 +454,7 @@ async fn a_manager_reads_the_demo_campaigns_progress_and_report_and_downloads_it
         save_screenshot(&client, "dashboard-people.png").await?;
         click(&client, "#sign-out").await?;
         wait_text(&client, "#sign-in h2", "Sign in").await?;
-        type_into(&client, "#email", MANAGER_EMAIL).await?;
-        type_into(&client, "#password", MANAGER_PASSWORD).await?;
-        click(&client, "#sign-in-button").await?;
+        sign_in(&client, MANAGER_EMAIL, MANAGER_PASSWORD).await?;
         wait_text(
             &client,
             "#sign-in-error",

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use fantoccini::{Client, Locator};
 use fieldline_demo::{Plan, MANAGER_EMAIL, MANAGER_PASSWORD};
-use fieldline_e2e::page::{script_readable_storage, type_into};
+use fieldline_e2e::page::{script_readable_storage, sign_in};
 use fieldline_e2e::steps::click;
 use fieldline_e2e::{
     binary, chromium_session, save_screenshot, wait_text, within, ChromeDriver, FieldlineServer,
@@ -303,9 +303,7 @@ async fn a_manager_opens_an_encrypted_campaigns_report_with_their_key_in_the_bro
     let outcome = within("the dashboard session", async {
         client.goto(&server.url).await?;
         wait_text(&client, "#sign-in h2", "Sign in").await?;
-        type_into(&client, "#email", MANAGER_EMAIL).await?;
-        type_into(&client, "#password", MANAGER_PASSWORD).await?;
-        click(&client, "#sign-in-button").await?;
+        sign_in(&client, MANAGER_EMAIL, MANAGER_PASSWORD).await?;
         wait_text(
             &client,
             "#campaigns .campaign",

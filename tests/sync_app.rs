@@ -10,8 +10,7 @@ use fieldline_e2e::steps::{
     choose, click, database, find, next, on_screen, type_answer, write_workbook,
 };
 use fieldline_e2e::{
-    binary, field_app_session, save_screenshot, wait_text, within, workspace_root, FieldlineServer,
-    TauriDriver, VirtualDisplay,
+    binary, save_screenshot, wait_text, within, workspace_root, FieldApp, FieldlineServer,
 };
 
 /// `fieldline admin --db sqlite:DB ARGS`, returning its output.
@@ -35,9 +34,7 @@ fn admin(fieldline: &Path, db: &Path, args: &[&str]) -> anyhow::Result<String> {
 async fn the_app_enrolls_receives_the_form_and_its_interview_reaches_the_server(
 ) -> anyhow::Result<()> {
     let fieldline = binary("FIELDLINE_BIN", "fieldline")?;
-    let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
     let server_dir = tempfile::tempdir()?;
-    let data_dir = tempfile::tempdir()?;
     let server = FieldlineServer::start(&fieldline, server_dir.path())?;
     let db = FieldlineServer::database_path(server_dir.path());
     let office = admin(&fieldline, &db, &["org", "create", "Campaign office"])?;
@@ -106,19 +103,8 @@ async fn the_app_enrolls_receives_the_form_and_its_interview_reaches_the_server(
         ],
     )?;
 
-    let display = VirtualDisplay::start()?;
-    let driver = TauriDriver::start(&display)?;
-    let args = vec![
-        "--data-dir".into(),
-        data_dir.path().display().to_string(),
-        "--server".into(),
-        server.url().to_owned(),
-    ];
-    let client = within(
-        "starting the app",
-        field_app_session(&driver.url(), &app, &args),
-    )
-    .await?;
+    let running = FieldApp::start(&["--server".into(), server.url().to_owned()]).await?;
+    let client = running.client.clone();
     let outcome = within("enrolling, interviewing and syncing", async {
         // No form yet: it comes with the campaign.
         find(&client, "#no-forms").await?;
@@ -216,11 +202,11 @@ async fn the_app_enrolls_receives_the_form_and_its_interview_reaches_the_server(
         anyhow::Ok(())
     })
     .await;
-    within("closing the app", async { Ok(client.close().await?) }).await?;
+    running.close().await?;
     outcome?;
 
     // The server holds the interview once, with the bytes the device finalized.
-    let (instance_id, sha256): (String, String) = database(data_dir.path())?.query_row(
+    let (instance_id, sha256): (String, String) = database(running.data_dir.path())?.query_row(
         "SELECT instance_id, sha256 FROM outbox",
         [],
         |row| Ok((row.get(0)?, row.get(1)?)),

@@ -1,5 +1,4 @@
-//! The field app on a fresh device profile with one form imported: what most app tests start
-//! from.
+//! The field app on a fresh device profile (with one form imported, as most app tests start).
 
 use std::path::Path;
 
@@ -20,16 +19,18 @@ pub struct FieldApp {
 impl FieldApp {
     /// Starts the app with `--import form` on a fresh profile.
     pub async fn with_form(form: &Path) -> anyhow::Result<Self> {
+        Self::start(&["--import".into(), form.display().to_string()]).await
+    }
+
+    /// Starts the app on a fresh profile with `args` (besides `--data-dir`).
+    pub async fn start(args: &[String]) -> anyhow::Result<Self> {
         let app = binary("FIELDLINE_APP_BIN", "fieldline-app")?;
         let data_dir = tempfile::tempdir()?;
         let display = VirtualDisplay::start()?;
         let driver = TauriDriver::start(&display)?;
-        let args = vec![
-            "--data-dir".into(),
-            data_dir.path().display().to_string(),
-            "--import".into(),
-            form.display().to_string(),
-        ];
+        let mut all = vec!["--data-dir".into(), data_dir.path().display().to_string()];
+        all.extend_from_slice(args);
+        let args = all;
         let client = within(
             "starting the app",
             field_app_session(&driver.url(), &app, &args),

@@ -14,6 +14,14 @@ pub async fn type_into(client: &Client, css: &str, text: &str) -> anyhow::Result
     Ok(())
 }
 
+/// Fills the dashboard's sign-in form and submits it (what follows is for the caller to wait
+/// for: the campaigns, or the form's error).
+pub async fn sign_in(client: &Client, email: &str, password: &str) -> anyhow::Result<()> {
+    type_into(client, "#email", email).await?;
+    type_into(client, "#password", password).await?;
+    crate::steps::click(client, "#sign-in-button").await
+}
+
 /// The texts of the elements matching `css`, in page order.
 pub async fn texts(client: &Client, css: &str) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
